@@ -1,0 +1,126 @@
+import { DownstreamError } from '../../../errors.js';
+import type { ResolvedConsumerOptions } from '../config.js';
+import { byTopic, GroupConsumer } from '../group-consumer.js';
+import { GroupSession } from '../group-session.js';
+import { toConsumedMessage } from '../messages.js';
+import type { TopicPartitionOffset } from '../types.js';
+import type {
+  ConfluentConsumer as LibraryConsumer,
+  ConfluentEachBatchPayload,
+  ConfluentKafka,
+  ConfluentKafkaJS,
+  ConfluentRebalanceCallback,
+} from './api.js';
+import type { ConfluentErrorMapper } from './errors.js';
+
+
+/**
+ * librdkafka calls our rebalance callback and waits for it before it assigns or unassigns, so the
+ * revoke hook really runs before partitions move (eager protocol: the library default here).
+ */
+export class ConfluentConsumer extends GroupConsumer {
+  protected readonly consumer: LibraryConsumer;
+  protected readonly session: GroupSession;
+  private stopRequested = false;
+
+  constructor(
+    lib: ConfluentKafkaJS,
+    kafka: ConfluentKafka,
+    private readonly options: ResolvedConsumerOptions,
+    private readonly mapError: ConfluentErrorMapper,
+  ) {
+    super();
+    const assignCode = lib.ErrorCodes.ERR__ASSIGN_PARTITIONS;
+    const onRebalance: ConfluentRebalanceCallback = async (err, assignment, fns) => {
+      const partitions = assignment.map(({ topic, partition }) => ({ topic, partition }));
+      if (err.code === assignCode) {
+        // Assign first, so the hook may already pause or seek the new partitions.
+        fns?.assign(assignment);
+        await this.session.assigned(partitions);
+      } else {
+        const reason = fns?.assignmentLost() ? 'lost' : this.stopRequested ? 'stop' : 'rebalance';
+        await this.session.revoked(reason, partitions);
+      }
+    };
+    this.consumer = kafka.consumer({
+      kafkaJS: {
+        groupId: options.groupId,
+        fromBeginning: options.startFrom === 'earliest',
+        autoCommit: false,
+        sessionTimeout: options.sessionTimeoutMs,
+        heartbeatInterval: options.heartbeatIntervalMs,
+        maxWaitTimeInMs: options.fetchMaxWaitMs,
+        allowAutoTopicCreation: false,
+      },
+      'js.consumer.max.batch.size': options.maxBatchMessages,
+      rebalance_cb: onRebalance,
+    });
+    this.session = new GroupSession('confluent', (partitions) => this.consumer.resume(byTopic(partitions)));
+  }
+
+  protected async joinGroup(): Promise<void> {
+    await this.call('consumer connect', () => this.consumer.connect());
+    await this.call(`subscribe to ${this.options.topics.join(',')}`, () => this.consumer.subscribe({ topics: this.options.topics }));
+    await this.call('consumer run', () =>
+      this.consumer.run({
+        // We resolve after each batch we hand out, so a pause or seek mid-batch refetches the rest.
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: (payload) => this.onEachBatch(payload),
+      }),
+    );
+    await this.session.waitForFirstAssignment(this.options.joinTimeoutMs);
+  }
+
+  async commit(offsets: TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    if (!this.session.canCommit()) {
+      throw new DownstreamError('kafka (confluent) commit failed: the consumer is not in its group right now', { retriable: true });
+    }
+    await this.call('commit', () => this.consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset }))));
+  }
+
+  protected async leaveGroup(): Promise<void> {
+    this.stopRequested = true;
+    // No library pause here: the library queues it and may run it after disconnect, where it throws
+    // outside any caller (an uncaught exception). The session stops handing out batches once it is
+    // stopping, which is all the pause was for.
+    await this.session.drainForStop();
+    try {
+      // librdkafka revokes again on close; the session has nothing left to revoke by then.
+      await this.call('consumer disconnect', () => this.consumer.disconnect());
+    } finally {
+      this.session.finishStop();
+    }
+  }
+
+  private async onEachBatch({ batch, resolveOffset, isStale }: ConfluentEachBatchPayload): Promise<void> {
+    await this.session.deliver(
+      {
+        topic: batch.topic,
+        partition: batch.partition,
+        highWatermark: batch.highWatermark === '-1001' ? '-1' : batch.highWatermark,
+        messages: batch.messages.map(toConsumedMessage),
+      },
+      this.options.maxBatchMessages,
+      resolveOffset,
+      isStale,
+    );
+  }
+
+  protected sync(operation: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      throw this.mapError(operation, err);
+    }
+  }
+
+  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.mapError(operation, err);
+    }
+  }
+}

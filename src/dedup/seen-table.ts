@@ -1,0 +1,111 @@
+/**
+ * A compact set of 64-bit series hashes with a last-dispatched time each, for the in-process dedup
+ * tier. Two generations of open-addressing tables (linear probing, keys as two uint32 halves,
+ * times as uint32 seconds): inserts go to the young table; when it is full the old one is dropped
+ * whole and the young one becomes old. Memory is fixed up front (about 16 bytes per series at
+ * capacity), nothing is ever deleted slot by slot, and what is evicted is what was touched least
+ * recently, a generation at a time. A hit in the old generation is copied into the young one.
+ */
+const LOAD_FACTOR = 0.75;
+
+class Generation {
+  readonly keysHi: Uint32Array;
+  readonly keysLo: Uint32Array;
+  /** Seconds since `epochSeconds` + 1; 0 marks an empty slot. */
+  readonly times: Uint32Array;
+  readonly mask: number;
+  size = 0;
+
+  constructor(readonly limit: number) {
+    let slots = 16;
+    while (slots * LOAD_FACTOR < limit) slots *= 2;
+    this.mask = slots - 1;
+    this.keysHi = new Uint32Array(slots);
+    this.keysLo = new Uint32Array(slots);
+    this.times = new Uint32Array(slots);
+  }
+
+  /** Slot holding the key, or the empty slot where it would go (as a negative number - 1). */
+  find(hi: number, lo: number): number {
+    // The low bits of an xxHash64 are already uniform: no extra mixing needed.
+    let slot = (lo ^ hi) & this.mask;
+    for (;;) {
+      if (this.times[slot] === 0) return -slot - 1;
+      if (this.keysLo[slot] === lo && this.keysHi[slot] === hi) return slot;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  get full(): boolean {
+    return this.size >= this.limit;
+  }
+}
+
+export class SeenTable {
+  private young: Generation;
+  private old: Generation;
+  /** Ten years back: uint32 seconds then reach 126 years ahead, and older marks still fit. */
+  private readonly epochSeconds = Math.floor(Date.now() / 1000) - 10 * 365 * 86_400;
+
+  /** @param capacity series remembered at most (both generations together). */
+  constructor(readonly capacity: number) {
+    const perGeneration = Math.max(1, Math.ceil(capacity / 2));
+    this.young = new Generation(perGeneration);
+    this.old = new Generation(perGeneration);
+  }
+
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
+
+  /** Bytes held by the typed arrays (what the capacity costs). */
+  get bytes(): number {
+    return (this.young.times.length + this.old.times.length) * 12;
+  }
+
+  /** Last-dispatched time in ms, or undefined. */
+  get(hash: bigint): number | undefined {
+    const hi = Number(hash >> 32n) >>> 0;
+    const lo = Number(hash & 0xffffffffn) >>> 0;
+    const y = this.young.find(hi, lo);
+    if (y >= 0) return this.toMs(this.young.times[y]);
+    const o = this.old.find(hi, lo);
+    if (o < 0) return undefined;
+    const time = this.old.times[o];
+    this.insert(hi, lo, time); // keep what is still in use out of the next eviction
+    return this.toMs(time);
+  }
+
+  set(hash: bigint, atMs: number): void {
+    const hi = Number(hash >> 32n) >>> 0;
+    const lo = Number(hash & 0xffffffffn) >>> 0;
+    this.insert(hi, lo, Math.max(1, Math.floor(atMs / 1000) - this.epochSeconds + 1));
+  }
+
+  clear(): void {
+    this.young = new Generation(this.young.limit);
+    this.old = new Generation(this.old.limit);
+  }
+
+  private insert(hi: number, lo: number, time: number): void {
+    let slot = this.young.find(hi, lo);
+    if (slot >= 0) {
+      this.young.times[slot] = Math.max(this.young.times[slot], time);
+      return;
+    }
+    if (this.young.full) {
+      this.old = this.young;
+      this.young = new Generation(this.old.limit);
+      slot = this.young.find(hi, lo);
+    }
+    const at = -slot - 1;
+    this.young.keysHi[at] = hi;
+    this.young.keysLo[at] = lo;
+    this.young.times[at] = time;
+    this.young.size += 1;
+  }
+
+  private toMs(time: number): number {
+    return (time - 1 + this.epochSeconds) * 1000;
+  }
+}

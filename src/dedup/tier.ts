@@ -1,0 +1,14 @@
+/**
+ * One tier of the series dedup: remembers when each series (by 64-bit hash) was last dispatched.
+ * Tiers are checked in order (in-process first, then Redis); a series is marked in every tier,
+ * and only after the batch carrying it was acknowledged downstream.
+ */
+export interface DedupTier {
+  readonly name: string;
+  /** For each hash: when it was last dispatched (ms since epoch), or undefined if unknown/expired. */
+  lookup(hashes: readonly bigint[]): Promise<Array<number | undefined>>;
+  /** Record that these series were dispatched at `at` (ms since epoch). */
+  mark(hashes: readonly bigint[], at: number): Promise<void>;
+  /** Whether the tier is serving now; a degraded tier answers every lookup with undefined. */
+  healthy(): boolean;
+}

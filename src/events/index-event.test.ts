@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../remote-write/canonical.js';
+import { decodeIndexEvents, encodeSeriesBatch, hashToKey } from './index-event.js';
+
+const series = (labels: Array<[string, string]>, first: number, last: number): CanonicalSeries => {
+  const l = labels.map(([name, value]) => ({ name, value }));
+  return { labels: l, metricName: l.find((x) => x.name === '__name__')?.value ?? '', key: seriesKey(l), hash: seriesHash(l), firstTimestamp: first, lastTimestamp: last };
+};
+
+const batch: SeriesBatch = {
+  series: [series([['__name__', 'up'], ['job', 'node']], 1000, 2000), series([['__name__', 'é€😀'], ['a', 'line\nbreak']], 1_700_000_000_123, 1_700_000_000_999)],
+  metadata: [{ metricFamilyName: 'up', type: 'gauge', help: 'Whether the target is up.', unit: '' }],
+  receivedAt: 1_700_000_001_000,
+  counts: { samples: 3, histograms: 0, exemplars: 0 },
+};
+
+describe('index events', () => {
+  it('round-trip a batch: one message per series and per metadata entry, keyed by hash', () => {
+    const events = encodeSeriesBatch(batch, 'production/ingest');
+    expect(events).toHaveLength(3);
+    expect(events[0].key).toEqual(hashToKey(batch.series[0].hash));
+    const { batch: decoded, corrupt } = decodeIndexEvents(events.map((e) => e.value));
+    expect(corrupt).toEqual([]);
+    expect(decoded.series).toEqual(batch.series);
+    expect(decoded.metadata).toEqual(batch.metadata);
+    expect(decoded.receivedAt).toBe(batch.receivedAt);
+  });
+
+  it('keys are the unsigned hash, big-endian', () => {
+    expect(hashToKey(0xfedcba9876543210n).toString('hex')).toBe('fedcba9876543210');
+  });
+
+  it('reports garbage, empty and tampered messages instead of indexing them', () => {
+    const [good, second] = encodeSeriesBatch(batch, 's');
+    const tampered = Buffer.from(second.value);
+    const at = tampered.indexOf(Buffer.from('line'));
+    tampered[at] = 'L'.charCodeAt(0);
+    const { batch: decoded, corrupt } = decodeIndexEvents([good.value, Buffer.from([0xff, 0xff, 0xff]), null, tampered]);
+    expect(decoded.series.map((s) => s.key)).toEqual([batch.series[0].key]);
+    expect(corrupt.map((c) => c.index)).toEqual([1, 2, 3]);
+    expect(corrupt[2].reason).toMatch(/hash does not match/);
+  });
+});

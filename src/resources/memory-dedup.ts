@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { duration } from '../config/units.js';
+import { SeenTable } from '../dedup/seen-table.js';
+import type { DedupTier } from '../dedup/tier.js';
+import { defineResource, type Resource } from '../topology/declaration.js';
+
+export const memoryDedupConfig = z.strictObject({
+  max_series: z.number().int().min(1).max(500_000_000).default(2_000_000).describe('Series remembered at most; memory is reserved up front (12 bytes per slot, 13 to 25 bytes per series depending on how the capacity rounds to table sizes). When full, the series touched least recently are forgotten, half the table at a time.'),
+  ttl: duration().prefault('1h').describe('A series not dispatched for this long counts as new again.'),
+});
+
+export interface MemoryDedupTier extends DedupTier, Resource {
+  readonly table: SeenTable;
+}
+
+export const memoryDedup = defineResource({
+  kind: 'resource',
+  type: 'memory_dedup',
+  summary: 'In-process dedup tier: a bounded table of recently dispatched series hashes with a TTL.',
+  provides: ['dedup_tier'],
+  config: memoryDedupConfig,
+  async open(config, ctx): Promise<MemoryDedupTier> {
+    const table = new SeenTable(config.max_series);
+    return {
+      name: ctx.name,
+      table,
+      async lookup(hashes) {
+        const now = Date.now();
+        return hashes.map((h) => {
+          const at = table.get(h);
+          return at !== undefined && now - at < config.ttl ? at : undefined;
+        });
+      },
+      async mark(hashes, at) {
+        for (const h of hashes) table.set(h, at);
+      },
+      healthy: () => true,
+      async close() {
+        table.clear();
+      },
+    };
+  },
+});

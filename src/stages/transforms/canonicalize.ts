@@ -1,0 +1,153 @@
+import { map } from 'rxjs';
+import { z } from 'zod';
+import type { InvalidInputDetail } from '../../errors.js';
+import { InvalidInputError } from '../../errors.js';
+import { isLegacyLabelName, isLegacyMetricName, metadataIdentity, seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../../remote-write/canonical.js';
+import { countWriteRequest, type Label, type MetricMetadata, type TimeSeries, type WriteRequest } from '../../remote-write/types.js';
+import { defineProcessor } from '../../topology/declaration.js';
+import type { Message } from '../../runtime/message.js';
+
+export const canonicalizeConfig = z.strictObject({
+  name_validation: z.enum(['legacy', 'utf8']).default('legacy').describe('legacy: metric names match [a-zA-Z_:][a-zA-Z0-9_:]* and label names [a-zA-Z_][a-zA-Z0-9_]* (Prometheus 2). utf8: any non-empty UTF-8 name (Prometheus 3).'),
+  max_labels_per_series: z.number().int().min(1).max(10_000).default(64).describe('A series with more labels (after dropping empty values) is invalid.'),
+  max_label_name_length: z.number().int().min(1).default(1024).describe('Longest label name, in UTF-16 code units.'),
+  max_label_value_length: z.number().int().min(1).default(4096).describe('Longest label value, in UTF-16 code units.'),
+  on_invalid: z.enum(['reject', 'drop']).default('reject').describe('reject: valid series are still delivered, and the request is answered 400 naming each invalid series and why (as Prometheus itself answers). drop: invalid series are counted in metrics and dropped; the request succeeds.'),
+  max_reported_errors: z.number().int().min(1).default(10).describe('How many invalid series a 400 response lists by name.'),
+});
+export type CanonicalizeConfig = z.output<typeof canonicalizeConfig>;
+
+export const canonicalize = defineProcessor({
+  kind: 'transform',
+  type: 'canonicalize',
+  summary: 'Sorts and validates labels, drops empty values, and gives each series its canonical key and 64-bit hash.',
+  accepts: 'WriteRequest',
+  emits: 'SeriesBatch',
+  config: canonicalizeConfig,
+  create(config) {
+    return map((msg: Message<WriteRequest>) => {
+      const { batch, invalid } = canonicalizeRequest(msg.payload, config, Date.now());
+      if (invalid.length > 0 && config.on_invalid === 'reject') {
+        msg.delivery.rejected.push(...invalid.slice(0, config.max_reported_errors - msg.delivery.rejected.length));
+        if (batch.series.length === 0 && batch.metadata.length === 0) {
+          throw new InvalidInputError(`${invalid.length} invalid series`, invalid.slice(0, config.max_reported_errors));
+        }
+      }
+      return msg.with(batch);
+    });
+  },
+});
+
+/** Canonicalize every series of a request; invalid ones are reported, not thrown, so the rest flows. */
+export function canonicalizeRequest(req: WriteRequest, config: CanonicalizeConfig, now: number): { batch: SeriesBatch; invalid: InvalidInputDetail[] } {
+  const invalid: InvalidInputDetail[] = [];
+  const byHash = new Map<bigint, CanonicalSeries>();
+  req.timeseries.forEach((ts, index) => {
+    // Senders (Prometheus among them) send labels sorted and without empty values: then there is
+    // nothing to copy or sort.
+    const labels = isSortedWithoutEmpty(ts.labels) ? ts.labels : ts.labels.filter((l) => l.value !== '').sort(byName);
+    const reason = validateLabels(labels, config);
+    if (reason) {
+      invalid.push({ where: `timeseries[${index}] ${seriesKey(labels)}`, reason });
+      return;
+    }
+    const [first, last] = timeRange(ts, now);
+    const hash = seriesHash(labels);
+    const seen = byHash.get(hash);
+    if (seen) {
+      // The same series twice in one request: one entry, the widest time range.
+      seen.firstTimestamp = Math.min(seen.firstTimestamp, first);
+      seen.lastTimestamp = Math.max(seen.lastTimestamp, last);
+      return;
+    }
+    const metricName = labels.find((l) => l.name === '__name__')?.value ?? '';
+    byHash.set(hash, { labels, metricName, key: seriesKey(labels), hash, firstTimestamp: first, lastTimestamp: last });
+  });
+  const metadata = req.metadata.filter((m) => m.metricFamilyName !== '');
+  return {
+    batch: { series: [...byHash.values()], metadata: dedupeMetadata(metadata), receivedAt: now, counts: countWriteRequest(req) },
+    invalid,
+  };
+}
+
+function isSortedWithoutEmpty(labels: Label[]): boolean {
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i].value === '') return false;
+    if (i > 0 && labels[i - 1].name >= labels[i].name) return false;
+  }
+  return true;
+}
+
+/**
+ * Names that passed validation: legacy label names, legacy metric names (kept apart: a metric name
+ * is a label value) and UTF-8 names. They repeat across series and requests,
+ * so each is checked by regex once; bounded so a flood of distinct names cannot grow it forever.
+ */
+const validNames = { legacy: new Set<string>(), metric: new Set<string>(), utf8: new Set<string>() };
+const VALID_NAMES_MAX = 100_000;
+
+function rememberValid(mode: keyof typeof validNames, key: string): void {
+  const set = validNames[mode];
+  if (set.size >= VALID_NAMES_MAX) set.clear();
+  set.add(key);
+}
+
+function byName(a: Label, b: Label): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function validateLabels(sorted: Label[], config: CanonicalizeConfig): string | undefined {
+  if (sorted.length === 0) return 'no labels (every label value is empty)';
+  if (sorted.length > config.max_labels_per_series) return `${sorted.length} labels, more than the limit of ${config.max_labels_per_series}`;
+  for (let i = 0; i < sorted.length; i++) {
+    const { name, value } = sorted[i];
+    if (name === '') return 'empty label name';
+    if (i > 0 && sorted[i - 1].name === name) return `duplicate label name "${name}"`;
+    if (name.length > config.max_label_name_length) return `label name "${name.slice(0, 64)}…" is longer than ${config.max_label_name_length}`;
+    if (value.length > config.max_label_value_length) return `value of label "${name}" is longer than ${config.max_label_value_length}`;
+    if (config.name_validation === 'legacy') {
+      if (name === '__name__') {
+        if (validNames.metric.has(value)) continue;
+        if (!isLegacyMetricName(value)) return `invalid metric name "${value}"`;
+        rememberValid('metric', value);
+      } else {
+        if (validNames.legacy.has(name)) continue;
+        if (!isLegacyLabelName(name)) return `invalid label name "${name}"`;
+        rememberValid('legacy', name);
+      }
+    } else {
+      if (!validNames.utf8.has(name)) {
+        if (!isWellFormedUtf16(name)) return `label "${name}" is not valid UTF-8`;
+        rememberValid('utf8', name);
+      }
+      if (!isWellFormedUtf16(value)) return `label "${name}" is not valid UTF-8`;
+    }
+  }
+  return undefined;
+}
+
+/** Lone surrogates are what invalid UTF-8 decodes to (as U+FFFD) or what a 2.0 symbol could hold. */
+function isWellFormedUtf16(s: string): boolean {
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+}
+
+function timeRange(ts: TimeSeries, now: number): [number, number] {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const s of ts.samples) {
+    if (s.timestamp < first) first = s.timestamp;
+    if (s.timestamp > last) last = s.timestamp;
+  }
+  for (const h of ts.histograms) {
+    if (h.timestamp < first) first = h.timestamp;
+    if (h.timestamp > last) last = h.timestamp;
+  }
+  return first === Infinity ? [now, now] : [first, last];
+}
+
+function dedupeMetadata(list: MetricMetadata[]): MetricMetadata[] {
+  if (list.length < 2) return list;
+  const seen = new Map<string, MetricMetadata>();
+  for (const m of list) seen.set(metadataIdentity(m), m);
+  return [...seen.values()];
+}

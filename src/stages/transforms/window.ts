@@ -1,0 +1,115 @@
+import { Observable } from 'rxjs';
+import { z } from 'zod';
+import { byteSize, duration } from '../../config/units.js';
+import { metadataIdentity, type CanonicalSeries, type SeriesBatch } from '../../remote-write/canonical.js';
+import type { MetricMetadata } from '../../remote-write/types.js';
+import { Delivery } from '../../runtime/delivery.js';
+import { Message } from '../../runtime/message.js';
+import { defineProcessor } from '../../topology/declaration.js';
+
+export const windowConfig = z.strictObject({
+  max_series: z.number().int().min(1).max(1_000_000).default(1000).describe('Pass the window on once it holds this many series and metadata entries.'),
+  max_bytes: byteSize().prefault('4MiB').describe('… or this many bytes of labels.'),
+  max_wait: duration().prefault('1s').describe('… or when its first batch has waited this long.'),
+});
+export type WindowConfig = z.output<typeof windowConfig>;
+
+/**
+ * Gathers batches into windows (by count, bytes or time) so the sink writes one large batch per
+ * transaction. Each window is one message with a delivery of its own; when it is acknowledged,
+ * every batch in it is; when it fails, every batch in it fails (a Kafka source then reads them
+ * again). The source can ask for an early flush (before a rebalance gives partitions away).
+ */
+export const window = defineProcessor({
+  kind: 'transform',
+  type: 'window',
+  summary: 'Gathers series batches into windows by count, bytes or time, so the sink writes one large batch per transaction.',
+  mode: 'stream',
+  accepts: 'SeriesBatch',
+  emits: 'SeriesBatch',
+  config: windowConfig,
+  create(config, ctx) {
+    return (source) =>
+      new Observable<Message<SeriesBatch>>((subscriber) => {
+        let parts: Array<Message<SeriesBatch>> = [];
+        let entries = 0;
+        let bytes = 0;
+        let timer: NodeJS.Timeout | undefined;
+        const flush = () => {
+          clearTimeout(timer);
+          timer = undefined;
+          if (parts.length === 0) return;
+          const window = parts;
+          parts = [];
+          entries = 0;
+          bytes = 0;
+          subscriber.next(combineWindow(window));
+        };
+        const flushes = ctx.flushRequests.subscribe(flush);
+        const input = source.subscribe({
+          next(msg: Message<SeriesBatch>) {
+            parts.push(msg);
+            entries += msg.payload.series.length + msg.payload.metadata.length;
+            bytes += batchBytes(msg.payload);
+            if (entries >= config.max_series || bytes >= config.max_bytes) flush();
+            else timer ??= setTimeout(flush, config.max_wait);
+          },
+          error(err) {
+            flush();
+            subscriber.error(err);
+          },
+          complete() {
+            flush();
+            subscriber.complete();
+          },
+        });
+        return () => {
+          clearTimeout(timer);
+          flushes.unsubscribe();
+          input.unsubscribe();
+        };
+      });
+  },
+});
+
+/** One message for the window: its delivery settles every part's. */
+export function combineWindow(parts: Array<Message<SeriesBatch>>): Message<SeriesBatch> {
+  if (parts.length === 1) return parts[0];
+  const delivery = new Delivery();
+  delivery.hold();
+  delivery.done.then(
+    () => parts.forEach((p) => p.delivery.release()),
+    (err: unknown) => parts.forEach((p) => p.delivery.fail(err)),
+  );
+  return new Message(mergeBatches(parts.map((p) => p.payload)), delivery, parts[0].traceContext);
+}
+
+/** One batch of the parts' series (each once, widest time range) and metadata (each once). */
+export function mergeBatches(batches: SeriesBatch[]): SeriesBatch {
+  const series = new Map<bigint, CanonicalSeries>();
+  const metadata = new Map<string, MetricMetadata>();
+  let receivedAt = Infinity;
+  const counts = { samples: 0, histograms: 0, exemplars: 0 };
+  for (const b of batches) {
+    for (const s of b.series) {
+      const seen = series.get(s.hash);
+      if (!seen) series.set(s.hash, s);
+      else if (s.firstTimestamp < seen.firstTimestamp || s.lastTimestamp > seen.lastTimestamp) {
+        series.set(s.hash, { ...seen, firstTimestamp: Math.min(seen.firstTimestamp, s.firstTimestamp), lastTimestamp: Math.max(seen.lastTimestamp, s.lastTimestamp) });
+      }
+    }
+    for (const m of b.metadata) metadata.set(metadataIdentity(m), m);
+    receivedAt = Math.min(receivedAt, b.receivedAt);
+    counts.samples += b.counts.samples;
+    counts.histograms += b.counts.histograms;
+    counts.exemplars += b.counts.exemplars;
+  }
+  return { series: [...series.values()], metadata: [...metadata.values()], receivedAt, counts };
+}
+
+function batchBytes(batch: SeriesBatch): number {
+  let bytes = 0;
+  for (const s of batch.series) for (const l of s.labels) bytes += l.name.length + l.value.length;
+  for (const m of batch.metadata) bytes += m.metricFamilyName.length + m.help.length + m.unit.length;
+  return bytes;
+}
