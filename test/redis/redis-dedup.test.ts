@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BucketLayout } from '../../src/dedup/redis-tier.js';
+import { silentLogger } from '../../src/logger.js';
+import { openRedisDedup, redisDedupConfig, type RedisDedupResource } from '../../src/resources/redis-dedup.js';
+import { deletePrefix, REDIS_URL, ThrowawayRedis, waitFor } from './support.js';
+
+/** Distinct random 64-bit hashes. */
+function randomHashes(n: number): bigint[] {
+  const bytes = randomBytes(8 * n);
+  return [...new Set(Array.from({ length: n }, (_, i) => bytes.readBigUInt64BE(8 * i)))];
+}
+
+const open: RedisDedupResource[] = [];
+let admin: Redis;
+
+/** A tier under a fresh key prefix (removed after the test). */
+async function tier(config: Record<string, unknown> = {}, url = REDIS_URL): Promise<RedisDedupResource> {
+  const key_prefix = `weir:test:${randomBytes(6).toString('hex')}`;
+  const resource = await openRedisDedup(redisDedupConfig.parse({ url, key_prefix, expected_series: 100_000, ...config }), {
+    name: 'redis',
+    logger: silentLogger(),
+    dataDir: '/tmp',
+    registry: new Registry(),
+  });
+  open.push(resource);
+  expect(resource.ready()).toBe(true);
+  return resource;
+}
+
+function prefixOf(resource: RedisDedupResource): string {
+  return (resource.tier as unknown as { options: { layout: BucketLayout } }).options.layout.prefix;
+}
+
+beforeAll(() => {
+  admin = new Redis(REDIS_URL);
+});
+
+afterEach(async () => {
+  for (const resource of open.splice(0)) {
+    if (resource.client.status === 'ready') await deletePrefix(resource.client, prefixOf(resource));
+    await resource.close();
+  }
+});
+
+afterAll(() => admin.disconnect());
+
+describe('redis_dedup against a real Redis', () => {
+  it('remembers what was marked, and nothing else', async () => {
+    const redis = await tier();
+    const hashes = randomHashes(3000);
+    const at = Date.now();
+    expect((await redis.lookup(hashes)).every((t) => t === undefined)).toBe(true);
+
+    await redis.mark(hashes.slice(0, 1500), at);
+    const answers = await redis.lookup(hashes);
+    expect(answers.slice(0, 1500).every((t) => t === Math.floor(at / 1000) * 1000)).toBe(true);
+    expect(answers.slice(1500).every((t) => t === undefined)).toBe(true);
+    expect(redis.healthy()).toBe(true);
+  });
+
+  it('copes with a batch far larger than expected_series (thousands of series per bucket)', async () => {
+    // 16 buckets, ~5000 series each: more than one HSET could take through Lua's unpack (~8000 arguments).
+    const redis = await tier({ expected_series: 100, command_timeout: '10s' });
+    const hashes = randomHashes(80_000);
+    await redis.mark(hashes, Date.now());
+    expect(redis.healthy()).toBe(true);
+    const answers = await redis.lookup([...hashes, ...randomHashes(1000)]);
+    expect(answers.slice(0, hashes.length).every((t) => t !== undefined)).toBe(true);
+    expect(answers.slice(hashes.length).every((t) => t === undefined)).toBe(true);
+  });
+
+  it('stores buckets as listpack hashes of short fields under <prefix>:<bits>:<bucket>', async () => {
+    const redis = await tier({ expected_series: 1_000_000 });
+    const hashes = randomHashes(2000);
+    await redis.mark(hashes, Date.now());
+    const layout = new BucketLayout(prefixOf(redis), 1_000_000);
+    const { key, field } = layout.locate(hashes[0]);
+    expect(key).toMatch(new RegExp(`^${prefixOf(redis)}:14:[0-9a-f]{1,4}$`));
+    expect(await admin.type(key)).toBe('hash');
+    expect(await admin.object('ENCODING', key)).toBe('listpack');
+    expect(await admin.hexists(key, field)).toBe(1);
+    expect(field.length).toBe(7);
+  });
+
+  it('gives times back to the second (rounded down), and a later mark replaces an earlier one', async () => {
+    const redis = await tier();
+    const [a, b] = [randomHashes(100), randomHashes(100)];
+    const now = Date.now();
+    await redis.mark(a, now - 5_123);
+    await redis.mark(b, now - 61_999);
+    const answers = await redis.lookup([...a, ...b]);
+    expect(new Set(answers.slice(0, 100))).toEqual(new Set([Math.floor((now - 5_123) / 1000) * 1000]));
+    expect(new Set(answers.slice(100))).toEqual(new Set([Math.floor((now - 61_999) / 1000) * 1000]));
+
+    await redis.mark(b, now);
+    expect(new Set(await redis.lookup(b))).toEqual(new Set([Math.floor(now / 1000) * 1000]));
+  });
+
+  it('treats a stored time older than ttl as unknown', async () => {
+    const redis = await tier({ ttl: '1h' });
+    const [old, recent] = [randomHashes(50), randomHashes(50)];
+    await redis.mark(old, Date.now() - 3_600_000 - 2_000);
+    await redis.mark(recent, Date.now() - 3_600_000 + 30_000);
+    const answers = await redis.lookup([...old, ...recent]);
+    expect(answers.slice(0, 50).every((t) => t === undefined)).toBe(true);
+    expect(answers.slice(50).every((t) => t !== undefined)).toBe(true);
+  });
+
+  it('expires a whole bucket ttl after its creation', async () => {
+    const redis = await tier({ ttl: '1s', ttl_jitter: 0, expected_series: 100 });
+    const hashes = randomHashes(20);
+    const keys = [...new Set(hashes.map((h) => new BucketLayout(prefixOf(redis), 100).locate(h).key))];
+    const marked = Date.now();
+    await redis.mark(hashes, marked);
+    expect(await admin.exists(...keys)).toBe(keys.length);
+    // EXISTS expires lazily, to the millisecond (the lookup alone would not tell: it also ignores times older than ttl).
+    await waitFor(async () => (await admin.exists(...keys)) === 0, 5000, 'bucket expiry');
+    expect(Date.now() - marked).toBeGreaterThanOrEqual(950);
+    expect((await redis.lookup(hashes)).every((t) => t === undefined)).toBe(true);
+  });
+
+  it('gives each bucket a lifetime between ttl and ttl × (1 + jitter), set at creation and never extended', async () => {
+    const redis = await tier({ ttl: '100s', ttl_jitter: 0.5, expected_series: 20_000 });
+    const hashes = randomHashes(3000);
+    await redis.mark(hashes, Date.now());
+    const keys = [...new Set(hashes.map((h) => new BucketLayout(prefixOf(redis), 20_000).locate(h).key))];
+    const pttl = async () => Promise.all(keys.map((k) => admin.pttl(k)));
+    const first = await pttl();
+    expect(keys.length).toBeGreaterThan(200);
+    expect(Math.min(...first)).toBeGreaterThan(100_000 - 5_000);
+    expect(Math.max(...first)).toBeLessThanOrEqual(150_000);
+    // Spread over the jitter window, not bunched: with 200+ uniform draws the range is most of 50 s.
+    expect(Math.max(...first) - Math.min(...first)).toBeGreaterThan(30_000);
+
+    // Marking the same series again redraws no lifetime: every PTTL only counts down.
+    await redis.mark(hashes, Date.now());
+    const second = await pttl();
+    second.forEach((ms, i) => expect(ms).toBeLessThanOrEqual(first[i]));
+  });
+});
+
+describe('redis_dedup round trips (private Redis, exact command counts)', () => {
+  let server: ThrowawayRedis;
+  let stats: Redis;
+
+  beforeAll(async () => {
+    server = await ThrowawayRedis.start();
+    stats = new Redis(server.url);
+  });
+  afterAll(async () => {
+    stats.disconnect();
+    await server.stop();
+  });
+
+  async function commandCalls(): Promise<Record<string, number>> {
+    const info = await stats.info('commandstats');
+    return Object.fromEntries([...info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)].map((m) => [m[1], Number(m[2])]));
+  }
+
+  it('looks up and marks thousands of series in one round trip: one script call per thousand buckets', async () => {
+    const redis = await tier({ expected_series: 1_000_000 }, server.url);
+    const hashes = randomHashes(5000);
+    const buckets = new BucketLayout(prefixOf(redis), 1_000_000).group(hashes).groups.length;
+    expect(buckets).toBeGreaterThan(3000);
+    const pipeline = vi.spyOn(redis.client, 'pipeline');
+
+    await stats.config('RESETSTAT');
+    await redis.mark(hashes, Date.now());
+    expect(pipeline).toHaveBeenCalledTimes(1);
+    const afterMark = await commandCalls();
+    expect(afterMark).toMatchObject({ eval: Math.ceil(buckets / 1000), hset: buckets, pexpire: buckets });
+
+    await stats.config('RESETSTAT');
+    const started = performance.now();
+    const answers = await redis.lookup(hashes);
+    const elapsed = performance.now() - started;
+    expect(pipeline).toHaveBeenCalledTimes(2);
+    expect(await commandCalls()).toMatchObject({ eval: Math.ceil(buckets / 1000), hmget: buckets });
+    expect((await commandCalls()).hset).toBeUndefined();
+    expect(answers.every((t) => t !== undefined)).toBe(true);
+    expect(elapsed).toBeLessThan(250); // the default command timeout: a batch like this must fit well inside it
+  });
+});
