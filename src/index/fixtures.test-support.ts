@@ -1,10 +1,10 @@
-import type { CanonicalSeries, SeriesBatch } from '../remote-write/canonical.js';
+import { seriesKey, type CanonicalSeries, type SeriesBatch } from '../remote-write/canonical.js';
 import type { MetricMetadata } from '../remote-write/types.js';
 
 /**
- * Builders of index input for the index's tests (not used at runtime). Keys follow the canonical
- * `name{a="b"}` shape closely enough for ordering; hashes are FNV-1a 64 of the key, so about half
- * of them are ≥ 2^63 and exercise the signed storage conversion.
+ * Builders of index input for the index's tests (not used at runtime). Keys are the canonical
+ * `seriesKey` (the index derives keys from stored labels); hashes are FNV-1a 64 of the key, so about
+ * half of them are ≥ 2^63 and exercise the signed storage conversion.
  */
 
 export interface SeriesTimes {
@@ -20,8 +20,7 @@ export function canonicalSeries(labels: Record<string, string>, { first, last, h
     .sort(([a], [b]) => compareBytes(a, b))
     .map(([name, value]) => ({ name, value }));
   const metricName = labels.__name__ ?? '';
-  const pairs = sorted.filter((l) => l.name !== '__name__').map((l) => `${JSON.stringify(l.name)}=${JSON.stringify(l.value)}`);
-  const key = `${metricName}{${pairs.join(',')}}`;
+  const key = seriesKey(sorted);
   return { labels: sorted, metricName, key, hash: hash ?? fnv1a64(key), firstTimestamp: first, lastTimestamp: last };
 }
 

@@ -1,30 +1,25 @@
-import type { Matcher } from './matcher.js';
+import { labelSetMatches, type Matcher } from './matcher.js';
+import { loadPostings, loadSeriesRows, type PostingsSelection, type SeriesRow } from './postings.js';
 import type { TimeRange } from './series-index.js';
 import { labelKeysOf, type LabelKeys, type SqlExecutor, type SqlFragment, type SqlStore, type SqlValue } from './sql-store.js';
 
 /**
- * Turns matcher sets into one SQL subquery yielding the hashes of the matching series.
+ * Finds the series matching matcher sets: the postings of one matcher per set narrow the search
+ * to candidate series, whose rows are then checked against every matcher of the set in JS (the
+ * same `labelSetMatches` as Prometheus semantics), and against the time range.
  *
- * A series lacking a label reads as `""` there, and canonical series never store empty values, so:
- * - a matcher that does NOT match `""` requires the label with one of the values it matches
- *   ("required" postings);
- * - a matcher that matches `""` forbids the label with any value it does not match ("excluded").
- * Which stored values a regex (or `!=`) matches is decided in JS, against the distinct values of that
- * label, and travels to SQL as a value list: RE2 semantics stay identical on every database.
- * The required condition with the fewest series drives the query; the others filter it.
+ * A series lacking a label reads as `""` there, and canonical series never store empty values, so
+ * a matcher that does NOT match `""` requires the label with one of the values it matches: the
+ * postings of those values hold every series it can match. Which stored values a regex (or `!=`)
+ * matches is decided in JS, against the distinct values of that label (RE2 semantics stay
+ * identical on every database). Of those "required" postings, the one with the fewest series
+ * (by `label_values` counts) is read.
  */
 
 /** Postings of one label name, restricted to some values or to any value. */
-interface PostingsCondition {
-  name: string;
-  values: readonly string[] | 'any';
+interface PostingsCondition extends PostingsSelection {
   /** Series carrying it (an upper bound), to pick the driving condition. */
   estimatedSeries: number;
-}
-
-interface MatcherSetPlan {
-  required: PostingsCondition[];
-  excluded: PostingsCondition[];
 }
 
 interface StoredValue {
@@ -33,86 +28,74 @@ interface StoredValue {
 }
 
 /**
- * The hashes of series matching any of the sets, as a subquery; `undefined` when provably none match.
+ * The series matching any of the sets and in the time range, each once (in no particular order).
  * Sets must each contain a matcher that does not match `""` (see `assertSelective`).
  */
-export async function matchingHashesSql(
-  store: SqlStore,
-  matcherSets: readonly (readonly Matcher[])[],
-  range: TimeRange,
-): Promise<SqlFragment | undefined> {
+export async function matchingSeries(store: SqlStore, matcherSets: readonly (readonly Matcher[])[], range: TimeRange): Promise<MatchedSeries[]> {
   const labels = new StoredLabels(store, labelKeysOf(store.dialect), range);
-  const parts: SqlFragment[] = [];
+  const time = timeBoundsCondition('', range);
+  const rows = new Map<bigint, MatchedSeries | undefined>();
   for (const matchers of matcherSets) {
-    const plan = await planMatcherSet(matchers, labels);
-    if (plan) parts.push(planToSql(store, plan));
+    const driver = await drivingCondition(matchers, labels);
+    if (!driver) continue;
+    const candidates = await loadPostings(store, store.dialect, driver);
+    const unread = [...candidates].filter((hash) => !rows.has(hash));
+    for (const hash of unread) rows.set(hash, undefined);
+    for (const row of await loadSeriesRows(store, store.dialect, unread, time)) rows.set(row.hash, { ...row, labelSet: labelSetFromJson(row.labels) });
+    for (const hash of candidates) {
+      const row = rows.get(hash);
+      if (row && !row.matched && labelSetMatches(matchers, row.labelSet)) row.matched = true;
+    }
   }
-  if (parts.length === 0) return undefined;
-  return { sql: parts.map((p) => p.sql).join(' UNION '), params: parts.flatMap((p) => p.params) };
+  return [...rows.values()].filter((row): row is MatchedSeries => row?.matched === true);
 }
 
-async function planMatcherSet(matchers: readonly Matcher[], labels: StoredLabels): Promise<MatcherSetPlan | undefined> {
-  const plan: MatcherSetPlan = { required: [], excluded: [] };
+/** A series row with its labels parsed: `__name__` first, then in label-name order. */
+export interface MatchedSeries extends SeriesRow {
+  labelSet: Record<string, string>;
+  matched?: boolean;
+}
+
+function labelSetFromJson(json: string): Record<string, string> {
+  const pairs = JSON.parse(json) as [string, string][];
+  const labels: Record<string, string> = {};
+  const metricName = pairs.find(([name]) => name === '__name__');
+  if (metricName) labels.__name__ = metricName[1];
+  for (const [name, value] of pairs) if (name !== '__name__') labels[name] = value;
+  return labels;
+}
+
+/** The required postings with the fewest series; `undefined` when one requires what no series in range has. */
+async function drivingCondition(matchers: readonly Matcher[], labels: StoredLabels): Promise<PostingsCondition | undefined> {
+  const required: PostingsCondition[] = [];
   for (const matcher of matchers) {
-    const requires = !matcher.matches('');
-    const condition = await conditionFor(matcher, requires, labels);
-    if (condition === undefined) {
-      if (requires) return undefined; // requires a value no series in range has
-      continue; // excludes nothing
-    }
-    (requires ? plan.required : plan.excluded).push(condition);
+    if (matcher.matches('')) continue;
+    const condition = await requiredPostings(matcher, labels);
+    if (condition === undefined) return undefined;
+    required.push(condition);
   }
-  if (plan.required.length === 0) throw new Error('matcher set without a matcher that rejects ""; call assertSelective first');
-  plan.required.sort((a, b) => a.estimatedSeries - b.estimatedSeries);
-  return plan;
+  if (required.length === 0) throw new Error('matcher set without a matcher that rejects ""; call assertSelective first');
+  return required.reduce((best, c) => (c.estimatedSeries < best.estimatedSeries ? c : best));
 }
 
-/** The postings a matcher requires (or excludes); `undefined` when that set of values is empty. */
-async function conditionFor(matcher: Matcher, requires: boolean, labels: StoredLabels): Promise<PostingsCondition | undefined> {
+/** The postings a matcher that rejects `""` requires; `undefined` when no stored value matches it. */
+async function requiredPostings(matcher: Matcher, labels: StoredLabels): Promise<PostingsCondition | undefined> {
   const { name, type, value } = matcher;
-  // Equality needs no value list: its condition is the matcher itself.
-  if (type === '=' || type === '!=') {
-    if (value === '') {
-      // `a=""` excludes every value of a; `a!=""` requires any value of a.
-      const estimatedSeries = requires ? await labels.seriesWithName(name) : 0;
-      return requires && estimatedSeries === 0 ? undefined : { name, values: 'any', estimatedSeries };
-    }
-    const estimatedSeries = requires ? await labels.seriesWithPair(name, value) : 0;
-    return requires && estimatedSeries === 0 ? undefined : { name, values: [value], estimatedSeries };
+  if (type === '!=') {
+    // Rejects "" only as `a!=""`: any value of a.
+    const estimatedSeries = await labels.seriesWithName(name);
+    return estimatedSeries === 0 ? undefined : { name, values: 'any', estimatedSeries };
   }
-  // Regex: required are the values it matches, excluded the values it rejects.
+  if (type === '=') {
+    const estimatedSeries = await labels.seriesWithPair(name, value);
+    return estimatedSeries === 0 ? undefined : { name, values: [value], estimatedSeries };
+  }
+  // Regex: the stored values it matches.
   const stored = await labels.values(name);
-  const selected = stored.filter((v) => matcher.matches(v.value) === requires);
+  const selected = stored.filter((v) => matcher.matches(v.value));
   if (selected.length === 0) return undefined;
   const estimatedSeries = selected.reduce((sum, v) => sum + v.seriesCount, 0);
   return { name, values: selected.length === stored.length ? 'any' : selected.map((v) => v.value), estimatedSeries };
-}
-
-function planToSql(store: SqlStore, plan: MatcherSetPlan): SqlFragment {
-  const [driver, ...others] = plan.required;
-  const driverCondition = postingsCondition(store, driver, 'd.');
-  const conditions = [driverCondition.sql];
-  const params = [...driverCondition.params];
-  for (const [conditionsOfKind, operator] of [[others, 'IN'], [plan.excluded, 'NOT IN']] as const) {
-    for (const condition of conditionsOfKind) {
-      const filter = postingsCondition(store, condition, '');
-      conditions.push(`d.series_hash ${operator} (SELECT series_hash FROM label_postings WHERE ${filter.sql})`);
-      params.push(...filter.params);
-    }
-  }
-  return { sql: `SELECT d.series_hash FROM label_postings d WHERE ${conditions.join(' AND ')}`, params };
-}
-
-function postingsCondition(store: SqlStore, condition: PostingsCondition, prefix: string): SqlFragment {
-  const keys = labelKeysOf(store.dialect);
-  const params: SqlValue[] = [keys.keyOf(condition.name)];
-  let sql = `${prefix}${keys.nameColumn} = ?`;
-  if (condition.values !== 'any') {
-    const list = store.dialect.inList(`${prefix}${keys.valueColumn}`, condition.values.map(keys.keyOf));
-    sql += ` AND ${list.sql}`;
-    params.push(...list.params);
-  }
-  return { sql, params };
 }
 
 /**

@@ -1,74 +1,94 @@
 import { InvalidInputError } from '../errors.js';
+import { seriesKey } from '../remote-write/canonical.js';
 import type { MetricType } from '../remote-write/types.js';
-import { assertSelective, METRIC_NAME_LABEL, type Matcher } from './matcher.js';
-import { matchingHashesSql, timeBoundsCondition } from './matcher-plan.js';
+import { assertSelective, type Matcher } from './matcher.js';
+import { matchingSeries, timeBoundsCondition, type MatchedSeries } from './matcher-plan.js';
+import { anySeries, loadPostings, type PostingsSelection } from './postings.js';
 import type { LabelQuery, LabelSet, MetadataQuery, MetricMetadataEntry, SeriesQuery, TimeRange } from './series-index.js';
-import { labelKeysOf, type SqlFragment, type SqlStore } from './sql-store.js';
+import { labelKeysOf, type SqlFragment, type SqlStore, type SqlValue } from './sql-store.js';
 
 /**
- * The read side of the index, with Prometheus semantics. Ordering is done by SQL (byte order of the
- * UTF-8 text, like Go's string comparison; MySQL columns must use a binary collation for the same).
- * Label names and values are matched and joined by their key columns and returned from the text
- * columns of `label_names` / `label_values` (see `LabelKeys`): postings may hold keys only.
+ * The read side of the index, with Prometheus semantics. Everything is ordered by the bytes of the
+ * UTF-8 text, like Go's string comparison: by SQL where it lists label names and values (MySQL
+ * columns use a binary collation for that), in JS where it assembles matched series. Label names
+ * and values are matched by their key columns and returned from the text columns of
+ * `label_names` / `label_values` (see `LabelKeys`): postings hold keys only.
  */
 
 export async function querySeries(store: SqlStore, matcherSets: readonly Matcher[][], query: SeriesQuery = {}): Promise<LabelSet[]> {
   if (matcherSets.length === 0) throw new InvalidInputError('no match[] parameter provided');
-  const { range, limit } = validated(query, matcherSets);
-  const hashes = await matchingHashesSql(store, matcherSets, range);
-  if (!hashes) return [];
-  const time = timeBoundsCondition('s.', range);
-  const rows = await store.query<{ labels: string }>(
-    `SELECT s.labels FROM series s WHERE s.hash IN (${hashes.sql})${and(time)} ORDER BY s.series_key${limitClause(limit)}`,
-    [...hashes.params, ...time.params],
-  );
-  return rows.map((row) => labelSetFromJson(row.labels));
+  const { range, limit, matcherSets: sets } = validated(query, matcherSets);
+  const matched = await matchingSeries(store, sets, range);
+  const keyed = matched.map((series) => ({ series, key: Buffer.from(seriesKey(labelsOf(series))) }));
+  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+  return truncate(keyed, limit).map(({ series }) => series.labelSet);
 }
 
 export async function queryLabelNames(store: SqlStore, query: LabelQuery = {}): Promise<string[]> {
   const { range, limit, matcherSets } = validated(query, query.matcherSets ?? []);
-  const { nameColumn } = labelKeysOf(store.dialect);
-  let rows: { label_name: string }[];
   if (matcherSets.length > 0) {
-    const series = await matchingSeriesSql(store, matcherSets, range);
-    if (!series) return [];
-    rows = await store.query(
-      `SELECT n.label_name FROM label_names n WHERE n.${nameColumn} IN (SELECT p.${nameColumn} FROM label_postings p WHERE p.series_hash IN (${series.sql})) ORDER BY n.label_name${limitClause(limit)}`,
-      series.params,
-    );
-  } else {
-    const bounds = timeBoundsCondition('n.', range);
-    const exact = seriesInRangeExists(range, `p.${nameColumn} = n.${nameColumn}`);
-    rows = await store.query(
-      `SELECT n.label_name FROM label_names n${where(bounds, exact)} ORDER BY n.label_name${limitClause(limit)}`,
-      [...bounds.params, ...exact.params],
-    );
+    const names = new Set((await matchingSeries(store, matcherSets, range)).flatMap((s) => Object.keys(s.labelSet)));
+    return truncate(sortedBytewise(names), limit);
   }
-  return rows.map((r) => r.label_name);
+  const bounds = timeBoundsCondition('', range);
+  const rows = await store.query<LabelRow & { label_name: string }>(
+    `SELECT label_name, first_seen, last_seen FROM label_names${bounds.sql ? ` WHERE ${bounds.sql}` : ''} ORDER BY label_name`,
+    bounds.params,
+  );
+  return inRangeExactly(store, rows, range, limit, (row) => ({ name: row.label_name, values: 'any' }), (row) => row.label_name);
 }
 
 export async function queryLabelValues(store: SqlStore, name: string, query: LabelQuery = {}): Promise<string[]> {
   if (name === '') throw new InvalidInputError('invalid label name: must not be empty', [{ where: 'label name', reason: 'empty' }]);
   const { range, limit, matcherSets } = validated(query, query.matcherSets ?? []);
-  const { nameColumn, valueColumn, keyOf } = labelKeysOf(store.dialect);
-  const nameKey = keyOf(name);
-  let rows: { label_value: string }[];
   if (matcherSets.length > 0) {
-    const series = await matchingSeriesSql(store, matcherSets, range);
-    if (!series) return [];
-    rows = await store.query(
-      `SELECT v.label_value FROM label_values v WHERE v.${nameColumn} = ? AND v.${valueColumn} IN (SELECT p.${valueColumn} FROM label_postings p WHERE p.${nameColumn} = ? AND p.series_hash IN (${series.sql})) ORDER BY v.label_value${limitClause(limit)}`,
-      [nameKey, nameKey, ...series.params],
-    );
-  } else {
-    const bounds = timeBoundsCondition('v.', range);
-    const exact = seriesInRangeExists(range, `p.${nameColumn} = v.${nameColumn} AND p.${valueColumn} = v.${valueColumn}`);
-    rows = await store.query(
-      `SELECT v.label_value FROM label_values v WHERE v.${nameColumn} = ?${and(bounds)}${and(exact)} ORDER BY v.label_value${limitClause(limit)}`,
-      [nameKey, ...bounds.params, ...exact.params],
-    );
+    const values = new Set<string>();
+    for (const series of await matchingSeries(store, matcherSets, range)) {
+      const value = series.labelSet[name];
+      if (value !== undefined) values.add(value);
+    }
+    return truncate(sortedBytewise(values), limit);
   }
-  return rows.map((r) => r.label_value);
+  const { nameColumn, keyOf } = labelKeysOf(store.dialect);
+  const bounds = timeBoundsCondition('', range);
+  const rows = await store.query<LabelRow & { label_value: string }>(
+    `SELECT label_value, first_seen, last_seen FROM label_values WHERE ${nameColumn} = ?${bounds.sql ? ` AND ${bounds.sql}` : ''} ORDER BY label_value`,
+    [keyOf(name), ...bounds.params],
+  );
+  return inRangeExactly(store, rows, range, limit, (row) => ({ name, values: [row.label_value] }), (row) => row.label_value);
+}
+
+interface LabelRow {
+  first_seen: SqlValue;
+  last_seen: SqlValue;
+}
+
+/**
+ * Of the label rows whose time bounds overlap the range (in order), those with a series in the
+ * range, up to `limit`. A label's bounds are the min first_seen and the max last_seen of its series,
+ * so the range holds a series of the label for sure when it holds either bound: the series with
+ * that first_seen (or last_seen) is in it. Only a range strictly inside the bounds needs a look at
+ * the label's series (they may all lie before and after it).
+ */
+async function inRangeExactly<Row extends LabelRow>(
+  store: SqlStore,
+  rows: readonly Row[],
+  range: TimeRange,
+  limit: number | undefined,
+  postingsOf: (row: Row) => PostingsSelection,
+  textOf: (row: Row) => string,
+): Promise<string[]> {
+  const { start, end } = range;
+  const time = timeBoundsCondition('', range);
+  const found: string[] = [];
+  for (const row of rows) {
+    if (limit !== undefined && found.length >= limit) break;
+    const first = Number(row.first_seen);
+    const last = Number(row.last_seen);
+    const certain = start === undefined || end === undefined || first >= start || last <= end;
+    if (certain || (await anySeries(store, store.dialect, await loadPostings(store, store.dialect, postingsOf(row)), time))) found.push(textOf(row));
+  }
+  return found;
 }
 
 export async function queryMetadata(store: SqlStore, query: MetadataQuery = {}): Promise<Record<string, MetricMetadataEntry[]>> {
@@ -91,29 +111,6 @@ export async function queryMetadata(store: SqlStore, query: MetadataQuery = {}):
   return result;
 }
 
-/** The hashes of matching series that are in the time range. */
-async function matchingSeriesSql(store: SqlStore, matcherSets: readonly Matcher[][], range: TimeRange): Promise<SqlFragment | undefined> {
-  const hashes = await matchingHashesSql(store, matcherSets, range);
-  if (!hashes) return undefined;
-  const time = timeBoundsCondition('s.', range);
-  if (!time.sql) return hashes;
-  return { sql: `SELECT s.hash FROM series s WHERE s.hash IN (${hashes.sql}) AND ${time.sql}`, params: [...hashes.params, ...time.params] };
-}
-
-/**
- * The exact check behind the time bounds of `label_names` / `label_values`: some series carrying the
- * label is itself in the range (the bounds alone would also admit a label whose series all lie
- * before and after the range).
- */
-function seriesInRangeExists(range: TimeRange, postingsFilter: string): SqlFragment {
-  const time = timeBoundsCondition('s.', range);
-  if (!time.sql) return time;
-  return {
-    sql: `EXISTS (SELECT 1 FROM label_postings p JOIN series s ON s.hash = p.series_hash WHERE ${postingsFilter} AND ${time.sql})`,
-    params: time.params,
-  };
-}
-
 function validated<Q extends TimeRange & { limit?: number }>(query: Q, matcherSets: readonly Matcher[][]) {
   const { start, end } = query;
   for (const [name, value] of [['start', start], ['end', end]] as const) {
@@ -133,25 +130,23 @@ function validLimit(limit: number | undefined, name: string): number | undefined
   return limit;
 }
 
+function truncate<T>(items: T[], limit: number | undefined): T[] {
+  return limit === undefined ? items : items.slice(0, limit);
+}
+
+/** Go's string order: by UTF-8 bytes (JS's `<` compares UTF-16 units, which differs above U+FFFF). */
+function sortedBytewise(texts: Iterable<string>): string[] {
+  return [...texts]
+    .map((text) => ({ text, bytes: Buffer.from(text) }))
+    .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
+    .map(({ text }) => text);
+}
+
+function labelsOf(series: MatchedSeries) {
+  return (JSON.parse(series.labels) as [string, string][]).map(([name, value]) => ({ name, value }));
+}
+
 /** The limit is a validated integer, so it is inlined: MySQL's prepared LIMIT placeholders are fussy. */
 function limitClause(limit: number | undefined): string {
   return limit === undefined ? '' : ` LIMIT ${limit}`;
-}
-
-function and(fragment: SqlFragment): string {
-  return fragment.sql ? ` AND ${fragment.sql}` : '';
-}
-
-function where(...fragments: SqlFragment[]): string {
-  const sql = fragments.map((f) => f.sql).filter(Boolean);
-  return sql.length ? ` WHERE ${sql.join(' AND ')}` : '';
-}
-
-function labelSetFromJson(json: string): LabelSet {
-  const pairs = JSON.parse(json) as [string, string][];
-  const labels: LabelSet = {};
-  const metricName = pairs.find(([name]) => name === METRIC_NAME_LABEL);
-  if (metricName) labels[METRIC_NAME_LABEL] = metricName[1];
-  for (const [name, value] of pairs) if (name !== METRIC_NAME_LABEL) labels[name] = value;
-  return labels;
 }

@@ -15,12 +15,18 @@ export interface Migration {
 /**
  * Version 1, SQLite. Design notes (they hold for MySQL too, with the differences noted below):
  * - `series.hash` is the primary key: the unsigned 64-bit series hash, stored in SQLite as its signed
- *   reinterpretation (MySQL: BIGINT UNSIGNED). `series_key` is kept to detect hash collisions.
- * - `label_postings` (name, value, series) answers matchers; its by-series index answers "which
- *   labels do these series have" for /labels and /label/<name>/values with `match[]`.
- * - `label_names` / `label_values` list what exists without scanning postings; they carry how many
+ *   reinterpretation (MySQL: BIGINT UNSIGNED). `labels` (a JSON array of [name, value] pairs in
+ *   name order) is the only text: the series key, which orders /series answers and detects hash
+ *   collisions, is derived from it.
+ * - `label_postings` holds postings in chunks: one row per label pair per written batch, with the
+ *   hashes of that batch's new series carrying the pair (`hashes`: unsigned 64-bit big-endian,
+ *   ascending). A batch of 1,000 series shares most of its pairs, so it writes about one chunk row
+ *   per distinct pair instead of one row per label per series. `first_hash`, the smallest hash of
+ *   the chunk, tells chunks apart: a series is new in exactly one committed batch, so two chunks of
+ *   one pair never share it. Which labels a series has is read from the series row itself.
+ * - `label_names` / `label_values` list what exists without reading postings; they carry how many
  *   series have the pair (to pick the most selective matcher) and the min/max time bounds of those
- *   series (to skip pairs outside a queried time range before checking exactly).
+ *   series (to skip pairs outside a queried time range, and to prove most pairs inside one).
  * - `metric_metadata` is keyed by a digest of (family, type, help, unit): one short unique key even
  *   though help texts are long.
  * Every upserted table has exactly one unique key (see `UpsertSpec.key`).
@@ -28,8 +34,6 @@ export interface Migration {
 const V1_SQLITE = [
   `CREATE TABLE series (
     hash INTEGER NOT NULL PRIMARY KEY,
-    series_key TEXT NOT NULL,
-    metric_name TEXT NOT NULL,
     labels TEXT NOT NULL,
     first_seen INTEGER NOT NULL,
     last_seen INTEGER NOT NULL
@@ -37,10 +41,10 @@ const V1_SQLITE = [
   `CREATE TABLE label_postings (
     label_name TEXT NOT NULL,
     label_value TEXT NOT NULL,
-    series_hash INTEGER NOT NULL,
-    PRIMARY KEY (label_name, label_value, series_hash)
+    first_hash INTEGER NOT NULL,
+    hashes BLOB NOT NULL,
+    PRIMARY KEY (label_name, label_value, first_hash)
   ) STRICT, WITHOUT ROWID`,
-  `CREATE INDEX label_postings_by_series ON label_postings (series_hash)`,
   `CREATE TABLE label_names (
     label_name TEXT NOT NULL PRIMARY KEY,
     series_count INTEGER NOT NULL,
@@ -81,8 +85,6 @@ const V1_SQLITE = [
 const V1_MYSQL = [
   `CREATE TABLE IF NOT EXISTS series (
     hash BIGINT UNSIGNED NOT NULL PRIMARY KEY,
-    series_key MEDIUMBLOB NOT NULL,
-    metric_name MEDIUMBLOB NOT NULL,
     labels MEDIUMBLOB NOT NULL,
     first_seen BIGINT NOT NULL,
     last_seen BIGINT NOT NULL
@@ -90,9 +92,9 @@ const V1_MYSQL = [
   `CREATE TABLE IF NOT EXISTS label_postings (
     name_key VARBINARY(1067) NOT NULL,
     value_key VARBINARY(1067) NOT NULL,
-    series_hash BIGINT UNSIGNED NOT NULL,
-    PRIMARY KEY (name_key, value_key, series_hash),
-    KEY label_postings_by_series (series_hash)
+    first_hash BIGINT UNSIGNED NOT NULL,
+    hashes MEDIUMBLOB NOT NULL,
+    PRIMARY KEY (name_key, value_key, first_hash)
   ) ENGINE = InnoDB`,
   `CREATE TABLE IF NOT EXISTS label_names (
     name_key VARBINARY(1067) NOT NULL PRIMARY KEY,
@@ -125,7 +127,7 @@ const V1_MYSQL = [
 export const INDEX_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    name: 'series, label postings, label names and values, metric metadata',
+    name: 'series, label posting chunks, label names and values, metric metadata',
     statements: { sqlite: V1_SQLITE, mysql: V1_MYSQL },
   },
 ];

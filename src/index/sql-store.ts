@@ -4,7 +4,8 @@
  * every difference between them lives in the dialect. Statements are always parameterized.
  */
 
-export type SqlValue = string | number | bigint | null;
+/** `Uint8Array` is a binary parameter (BLOB); binary columns come back as `Buffer`. */
+export type SqlValue = string | number | bigint | null | Uint8Array;
 
 /** Integer columns may come back as `bigint` (SQLite with safe integers) or `number`. */
 export type SqlRow = Record<string, SqlValue>;

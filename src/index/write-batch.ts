@@ -3,12 +3,16 @@ import { DownstreamError, InvalidInputError } from '../errors.js';
 import type { CanonicalSeries, SeriesBatch } from '../remote-write/canonical.js';
 import type { MetricMetadata } from '../remote-write/types.js';
 import type { HashCollision, WriteBatchResult } from './series-index.js';
-import { hashInList, labelKeysOf, type SqlDialect, type SqlExecutor, type SqlStore, type SqlValue, type UpsertSpec } from './sql-store.js';
+import { seriesKey } from '../remote-write/canonical.js';
+import { encodeHashes, loadSeriesRows } from './postings.js';
+import { labelKeysOf, type SqlDialect, type SqlExecutor, type SqlStore, type SqlValue, type UpsertSpec } from './sql-store.js';
 
-/** Rows per multi-row statement: large enough to amortize round trips, small enough for any driver. */
-const MAX_ROWS_PER_STATEMENT = 500;
+/** Rows per multi-row statement: a whole 1,000-series window in one statement where it fits. */
+const MAX_ROWS_PER_STATEMENT = 2_000;
+/** … and at most about this many bytes of values (MySQL's default max_allowed_packet is 16 MiB, or 4 MiB before 8.0). */
+const MAX_BYTES_PER_STATEMENT = 2 * 2 ** 20;
 
-const SERIES_COLUMNS = ['hash', 'series_key', 'metric_name', 'labels', 'first_seen', 'last_seen'];
+const SERIES_COLUMNS = ['hash', 'labels', 'first_seen', 'last_seen'];
 /** Series the batch's snapshot did not have: inserted only, so the statement's change count says how many were new. */
 const NEW_SERIES: UpsertSpec = { table: 'series', columns: SERIES_COLUMNS, key: ['hash'] };
 const KNOWN_SERIES: UpsertSpec = {
@@ -17,7 +21,7 @@ const KNOWN_SERIES: UpsertSpec = {
   key: ['hash'],
   merge: { first_seen: 'min', last_seen: 'max' },
   // Defence in depth: a colliding key never touches the stored series, whatever the JS check saw.
-  mergeOnlyIfEqual: 'series_key',
+  mergeOnlyIfEqual: 'labels',
 };
 const LABEL_MERGE = { series_count: 'sum', first_seen: 'min', last_seen: 'max' } as const;
 const METADATA: UpsertSpec = {
@@ -31,6 +35,8 @@ const UINT64_LIMIT = 1n << 64n;
 
 interface SeenSeries {
   series: CanonicalSeries;
+  /** The stored form of its labels (`labelsJson`): also how a stored series is compared with it. */
+  labels: string;
   firstSeen: number;
   lastSeen: number;
 }
@@ -38,24 +44,27 @@ interface SeenSeries {
 /** Aggregate of the series in a batch that carry one label name or one name/value pair. */
 interface LabelAggregate {
   newSeries: number;
+  /** The new series' hashes (pairs only): the pair's postings chunk. */
+  newHashes: bigint[];
   firstSeen: number;
   lastSeen: number;
 }
 
 /**
  * Writes a batch in one transaction. Series already stored get first_seen = min and
- * last_seen = max; only new series add postings and count towards label series counts, which
- * makes writing the same batch twice a no-op. A series whose hash is stored under a different key
+ * last_seen = max; only new series add postings (one chunk per label pair, see the schema) and
+ * count towards label series counts, which makes writing the same batch twice a no-op. A series whose hash is stored under a different key
  * is a collision: reported, not written. If another writer stores some of the batch's new series
  * between our read and our insert, the batch fails retriably rather than count them twice.
  */
 export async function writeSeriesBatch(store: SqlStore, batch: SeriesBatch): Promise<WriteBatchResult> {
   const { dialect } = store;
   const tables = labelTables(dialect);
+  const postingsSpec = postingsTable(dialect);
   const byHash = groupByHash(batch.series);
   const metadataRows = metadataToRows(batch.metadata, batch.receivedAt);
   return store.transaction(async (tx) => {
-    const stored = await loadStoredSeries(tx, dialect, [...byHash.keys()]);
+    const stored = new Map((await loadSeriesRows(tx, dialect, byHash.keys())).map((row) => [row.hash, row]));
     const fresh: SeenSeries[] = [];
     const known: SeenSeries[] = [];
     let unchanged = 0;
@@ -63,8 +72,9 @@ export async function writeSeriesBatch(store: SqlStore, batch: SeriesBatch): Pro
     for (const [hash, candidates] of byHash) {
       // The stored key wins wherever it appears in the batch; otherwise the batch's first key does.
       const storedSeries = stored.get(hash);
-      const keptKey = storedSeries?.key ?? candidates[0].series.key;
-      const winner = candidates.find((c) => c.series.key === keptKey);
+      const keptLabels = storedSeries?.labels ?? candidates[0].labels;
+      const winner = candidates.find((c) => c.labels === keptLabels);
+      const keptKey = winner?.series.key ?? keyOfStored(keptLabels);
       if (!winner) {
         // Only colliding keys: nothing of this hash is written.
       } else if (!storedSeries) {
@@ -87,13 +97,14 @@ export async function writeSeriesBatch(store: SqlStore, batch: SeriesBatch): Pro
       });
     }
     await upsertRows(tx, dialect, KNOWN_SERIES, known.map((s) => seriesRow(dialect, s)));
-    const postings = fresh.flatMap(({ series }) => series.labels.map((l) => tables.postingRow(l.name, l.value, series.hash)));
-    await upsertRows(tx, dialect, tables.postings, postings);
     const { names, pairs } = aggregateLabels(fresh, known);
-    await upsertRows(tx, dialect, tables.names, [...names].map(([name, agg]) => tables.nameRow(name, agg)));
+    await upsertRows(tx, dialect, postingsSpec.spec, postingsSpec.rows(pairs));
+    // The rows every batch touches (label names, common pairs, metadata) last: their row locks are
+    // held until commit, and concurrent writers queue on them.
     const values = [...pairs].flatMap(([name, byValue]) => [...byValue].map(([value, agg]) => tables.valueRow(name, value, agg)));
     await upsertRows(tx, dialect, tables.values, values);
     await upsertRows(tx, dialect, METADATA, metadataRows);
+    await upsertRows(tx, dialect, tables.names, [...names].map(([name, agg]) => tables.nameRow(name, agg)));
     return { newSeries: fresh.length, updatedSeries: known.length + unchanged, hashCollisions: collisions };
   });
 }
@@ -108,7 +119,7 @@ function groupByHash(series: readonly CanonicalSeries[]): Map<bigint, SeenSeries
     let candidates = byHash.get(s.hash);
     if (!candidates) byHash.set(s.hash, (candidates = []));
     const seen = candidates.find((c) => c.series.key === s.key);
-    if (!seen) candidates.push({ series: s, firstSeen: s.firstTimestamp, lastSeen: s.lastTimestamp });
+    if (!seen) candidates.push({ series: s, labels: labelsJson(s), firstSeen: s.firstTimestamp, lastSeen: s.lastTimestamp });
     else {
       seen.firstSeen = Math.min(seen.firstSeen, s.firstTimestamp);
       seen.lastSeen = Math.max(seen.lastSeen, s.lastTimestamp);
@@ -117,46 +128,49 @@ function groupByHash(series: readonly CanonicalSeries[]): Map<bigint, SeenSeries
   return byHash;
 }
 
-interface StoredSeries {
-  key: string;
-  firstSeen: number;
-  lastSeen: number;
+/** The stored form of a series' labels: a JSON array of [name, value] pairs, in the series' (name) order. */
+export function labelsJson(series: CanonicalSeries): string {
+  return JSON.stringify(series.labels.map((l) => [l.name, l.value]));
 }
 
-async function loadStoredSeries(tx: SqlExecutor, dialect: SqlDialect, hashes: bigint[]): Promise<Map<bigint, StoredSeries>> {
-  const stored = new Map<bigint, StoredSeries>();
-  for (const chunk of chunked(hashes, MAX_ROWS_PER_STATEMENT)) {
-    const list = hashInList(dialect, 'hash', chunk);
-    const rows = await tx.query<{ hash: SqlValue; series_key: string; first_seen: SqlValue; last_seen: SqlValue }>(
-      `SELECT hash, series_key, first_seen, last_seen FROM series WHERE ${list.sql}`,
-      list.params,
+/** The series key of stored labels. */
+export function keyOfStored(labels: string): string {
+  return seriesKey((JSON.parse(labels) as [string, string][]).map(([name, value]) => ({ name, value })));
+}
+
+function seriesRow(dialect: SqlDialect, { series, labels, firstSeen, lastSeen }: SeenSeries): SqlValue[] {
+  return [dialect.encodeHash(series.hash), labels, firstSeen, lastSeen];
+}
+
+/** One chunk row per label pair carried by new series of the batch: their hashes, ascending. */
+function postingsTable(dialect: SqlDialect) {
+  const { nameColumn, valueColumn, keyOf } = labelKeysOf(dialect);
+  const spec: UpsertSpec = {
+    table: 'label_postings',
+    columns: [nameColumn, valueColumn, 'first_hash', 'hashes'],
+    key: [nameColumn, valueColumn, 'first_hash'],
+  };
+  const rows = (pairs: Map<string, Map<string, LabelAggregate>>): SqlValue[][] =>
+    [...pairs].flatMap(([name, byValue]) =>
+      [...byValue]
+        .filter(([, agg]) => agg.newHashes.length > 0)
+        .map(([value, agg]) => {
+          const hashes = agg.newHashes.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+          return [keyOf(name), keyOf(value), dialect.encodeHash(hashes[0]), encodeHashes(hashes)];
+        }),
     );
-    for (const row of rows) {
-      stored.set(dialect.decodeHash(row.hash), { key: row.series_key, firstSeen: Number(row.first_seen), lastSeen: Number(row.last_seen) });
-    }
-  }
-  return stored;
-}
-
-function seriesRow(dialect: SqlDialect, { series, firstSeen, lastSeen }: SeenSeries): SqlValue[] {
-  const labels = JSON.stringify(series.labels.map((l) => [l.name, l.value]));
-  return [dialect.encodeHash(series.hash), series.key, series.metricName, labels, firstSeen, lastSeen];
+  return { spec, rows };
 }
 
 /**
  * The upserts and rows of the label tables. Their key columns are the text columns on SQLite; on
- * MySQL they are extra columns holding bounded keys (`LabelKeys`), and postings hold keys only.
+ * MySQL they are extra columns holding bounded keys (`LabelKeys`).
  */
 function labelTables(dialect: SqlDialect) {
   const { nameColumn, valueColumn, keyOf } = labelKeysOf(dialect);
   const nameText = nameColumn === 'label_name' ? [] : ['label_name'];
   const valueText = valueColumn === 'label_value' ? [] : ['label_value'];
   const bounds = (agg: LabelAggregate) => [agg.newSeries, agg.firstSeen, agg.lastSeen];
-  const postings: UpsertSpec = {
-    table: 'label_postings',
-    columns: [nameColumn, valueColumn, 'series_hash'],
-    key: [nameColumn, valueColumn, 'series_hash'],
-  };
   const names: UpsertSpec = {
     table: 'label_names',
     columns: [nameColumn, ...nameText, 'series_count', 'first_seen', 'last_seen'],
@@ -170,10 +184,8 @@ function labelTables(dialect: SqlDialect) {
     merge: LABEL_MERGE,
   };
   return {
-    postings,
     names,
     values,
-    postingRow: (name: string, value: string, hash: bigint): SqlValue[] => [keyOf(name), keyOf(value), dialect.encodeHash(hash)],
     nameRow: (name: string, agg: LabelAggregate): SqlValue[] => [keyOf(name), ...(nameText.length ? [name] : []), ...bounds(agg)],
     valueRow: (name: string, value: string, agg: LabelAggregate): SqlValue[] => [
       keyOf(name),
@@ -189,13 +201,14 @@ function aggregateLabels(fresh: readonly SeenSeries[], known: readonly SeenSerie
   const names = new Map<string, LabelAggregate>();
   const pairs = new Map<string, Map<string, LabelAggregate>>();
   const add = (target: Map<string, LabelAggregate>, key: string, seen: SeenSeries, isNew: boolean) => {
-    const agg = target.get(key);
-    if (!agg) target.set(key, { newSeries: isNew ? 1 : 0, firstSeen: seen.firstSeen, lastSeen: seen.lastSeen });
+    let agg = target.get(key);
+    if (!agg) target.set(key, (agg = { newSeries: 0, newHashes: [], firstSeen: seen.firstSeen, lastSeen: seen.lastSeen }));
     else {
-      agg.newSeries += isNew ? 1 : 0;
       agg.firstSeen = Math.min(agg.firstSeen, seen.firstSeen);
       agg.lastSeen = Math.max(agg.lastSeen, seen.lastSeen);
     }
+    if (isNew) agg.newSeries++;
+    return agg;
   };
   for (const [list, isNew] of [[fresh, true], [known, false]] as const) {
     for (const seen of list) {
@@ -203,7 +216,8 @@ function aggregateLabels(fresh: readonly SeenSeries[], known: readonly SeenSerie
         add(names, name, seen, isNew);
         let values = pairs.get(name);
         if (!values) pairs.set(name, (values = new Map()));
-        add(values, value, seen, isNew);
+        const pair = add(values, value, seen, isNew);
+        if (isNew) pair.newHashes.push(seen.series.hash);
       }
     }
   }
@@ -243,10 +257,22 @@ async function upsertRows(tx: SqlExecutor, dialect: SqlDialect, spec: UpsertSpec
   });
   const rowsPerStatement = Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(dialect.maxParameters / spec.columns.length)));
   let changes = 0;
-  for (const chunk of chunked(rows, rowsPerStatement)) {
+  for (let from = 0; from < rows.length; ) {
+    let to = from;
+    let bytes = 0;
+    while (to < rows.length && to - from < rowsPerStatement && (to === from || bytes < MAX_BYTES_PER_STATEMENT)) bytes += rowBytes(rows[to++]);
+    const chunk = rows.slice(from, to);
     changes += (await tx.exec(dialect.upsertSql(spec, chunk.length), chunk.flat())).changes;
+    from = to;
   }
   return changes;
+}
+
+/** About what a row adds to a statement (binary values may travel as hex: counted twice). */
+function rowBytes(row: readonly SqlValue[]): number {
+  let bytes = 0;
+  for (const value of row) bytes += typeof value === 'string' ? value.length * 3 : value instanceof Uint8Array ? value.length * 2 : 24;
+  return bytes;
 }
 
 /** Any consistent order will do for locking; null never occurs in key columns. */
@@ -255,6 +281,3 @@ function compareSqlValues(a: SqlValue, b: SqlValue): number {
   return a < b ? -1 : 1;
 }
 
-function* chunked<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
-}

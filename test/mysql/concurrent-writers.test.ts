@@ -85,20 +85,32 @@ async function checkCounts(writes: readonly CanonicalSeries[]) {
   expect(stored.length).toBe(expected.series.size);
   for (const row of stored) expect({ first: Number(row.first_seen), last: Number(row.last_seen) }).toEqual(expected.series.get(row.hash));
 
-  const values = await inspect.query<{ label_name: string; label_value: string; series_count: bigint; first_seen: bigint; last_seen: bigint; postings: bigint }>(
-    `SELECT v.label_name, v.label_value, v.series_count, v.first_seen, v.last_seen,
-       (SELECT COUNT(*) FROM label_postings p WHERE p.name_key = v.name_key AND p.value_key = v.value_key) AS postings
-     FROM label_values v`,
+  const values = await inspect.query<{ label_name: string; label_value: string; series_count: bigint; first_seen: bigint; last_seen: bigint }>(
+    'SELECT label_name, label_value, series_count, first_seen, last_seen FROM label_values',
   );
+  // Every series in exactly one chunk of each of its pairs: no hash twice, none missing.
+  const chunks = await inspect.query<{ label_name: string; label_value: string; hashes: Buffer }>(
+    'SELECT v.label_name, v.label_value, p.hashes FROM label_postings p JOIN label_values v ON v.name_key = p.name_key AND v.value_key = p.value_key',
+  );
+  const postings = new Map<string, bigint[]>();
+  for (const { label_name, label_value, hashes } of chunks) {
+    const key = JSON.stringify([label_name, label_value]);
+    const found = postings.get(key) ?? [];
+    for (let at = 0; at < hashes.length; at += 8) found.push(hashes.readBigUInt64BE(at));
+    postings.set(key, found);
+  }
   expect(values.length).toBe(expected.pairs.size);
   for (const row of values) {
-    const pair = expected.pairs.get(JSON.stringify([row.label_name, row.label_value]));
-    expect({ count: Number(row.series_count), postings: Number(row.postings), first: Number(row.first_seen), last: Number(row.last_seen) }).toEqual({
+    const key = JSON.stringify([row.label_name, row.label_value]);
+    const pair = expected.pairs.get(key);
+    const hashes = postings.get(key) ?? [];
+    expect({ count: Number(row.series_count), postings: hashes.length, first: Number(row.first_seen), last: Number(row.last_seen) }).toEqual({
       count: pair?.hashes.size,
       postings: pair?.hashes.size,
       first: pair?.first,
       last: pair?.last,
     });
+    expect(new Set(hashes)).toEqual(pair?.hashes);
   }
   const names = await inspect.query<{ label_name: string; series_count: bigint }>('SELECT label_name, series_count FROM label_names');
   expect(Object.fromEntries(names.map((r) => [r.label_name, Number(r.series_count)]))).toEqual(

@@ -39,12 +39,16 @@ const SESSION_SETUP = [
 ];
 
 const BINARY_STRING_TYPES = new Set(['BLOB', 'TINY_BLOB', 'MEDIUM_BLOB', 'LONG_BLOB', 'VAR_STRING', 'STRING', 'VARCHAR']);
+/** Binary columns that hold bytes, not text: they stay Buffers, as BLOBs do on SQLite. */
+const BYTES_COLUMNS = new Set(['hashes']);
 
 /**
- * Text columns are binary (byte order), so mysql2 would return Buffers: read them as UTF-8. BIGINT
- * arrives as an exact decimal string (`bigNumberStrings`) and becomes a bigint, as on SQLite.
+ * Text columns are binary (byte order), so mysql2 would return Buffers: read them as UTF-8 (but for
+ * `BYTES_COLUMNS`). BIGINT arrives as an exact decimal string (`bigNumberStrings`) and becomes a
+ * bigint, as on SQLite.
  */
 const typeCast: ConnectionOptions['typeCast'] = (field, next) => {
+  if (BYTES_COLUMNS.has(field.name)) return field.buffer();
   if (field.type === 'LONGLONG') {
     const digits = next() as string | null;
     return digits === null ? null : BigInt(digits);
