@@ -1,4 +1,5 @@
 import { labelSetMatches, type Matcher } from './matcher.js';
+import { labelSetFromKey } from './series-key.js';
 import { loadPostings, loadSeriesRows, type PostingsSelection, type SeriesRow } from './postings.js';
 import type { TimeRange } from './series-index.js';
 import { labelKeysOf, type LabelKeys, type SqlExecutor, type SqlFragment, type SqlStore, type SqlValue } from './sql-store.js';
@@ -41,7 +42,7 @@ export async function matchingSeries(store: SqlStore, matcherSets: readonly (rea
     const candidates = await loadPostings(store, store.dialect, driver);
     const unread = [...candidates].filter((hash) => !rows.has(hash));
     for (const hash of unread) rows.set(hash, undefined);
-    for (const row of await loadSeriesRows(store, store.dialect, unread, time)) rows.set(row.hash, { ...row, labelSet: labelSetFromJson(row.labels) });
+    for (const row of await loadSeriesRows(store, store.dialect, unread, time)) rows.set(row.hash, { ...row, labelSet: labelSetFromKey(row.key) });
     for (const hash of candidates) {
       const row = rows.get(hash);
       if (row && !row.matched && labelSetMatches(matchers, row.labelSet)) row.matched = true;
@@ -54,15 +55,6 @@ export async function matchingSeries(store: SqlStore, matcherSets: readonly (rea
 export interface MatchedSeries extends SeriesRow {
   labelSet: Record<string, string>;
   matched?: boolean;
-}
-
-function labelSetFromJson(json: string): Record<string, string> {
-  const pairs = JSON.parse(json) as [string, string][];
-  const labels: Record<string, string> = {};
-  const metricName = pairs.find(([name]) => name === '__name__');
-  if (metricName) labels.__name__ = metricName[1];
-  for (const [name, value] of pairs) if (name !== '__name__') labels[name] = value;
-  return labels;
 }
 
 /** The required postings with the fewest series; `undefined` when one requires what no series in range has. */

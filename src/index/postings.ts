@@ -42,10 +42,10 @@ export async function loadPostings(db: SqlExecutor, dialect: SqlDialect, { name,
   return hashes;
 }
 
-/** A series row: its labels as stored (JSON of [name, value] pairs) and its time bounds. */
+/** A series row: its key (`name{a="b",…}`) and its time bounds. */
 export interface SeriesRow {
   hash: bigint;
-  labels: string;
+  key: string;
   firstSeen: number;
   lastSeen: number;
 }
@@ -61,12 +61,12 @@ export async function loadSeriesRows(
   const extra = condition.sql ? ` AND ${condition.sql}` : '';
   for (const batch of batches(hashes, HASHES_PER_STATEMENT)) {
     const list = hashInList(dialect, 'hash', batch);
-    const found = await db.query<{ hash: SqlValue; labels: string; first_seen: SqlValue; last_seen: SqlValue }>(
-      `SELECT hash, labels, first_seen, last_seen FROM series WHERE ${list.sql}${extra}`,
+    const found = await db.query<{ hash: SqlValue; series_key: string; first_seen: SqlValue; last_seen: SqlValue }>(
+      `SELECT hash, series_key, first_seen, last_seen FROM series WHERE ${list.sql}${extra}`,
       [...list.params, ...condition.params],
     );
     for (const row of found) {
-      rows.push({ hash: dialect.decodeHash(row.hash), labels: row.labels, firstSeen: Number(row.first_seen), lastSeen: Number(row.last_seen) });
+      rows.push({ hash: dialect.decodeHash(row.hash), key: row.series_key, firstSeen: Number(row.first_seen), lastSeen: Number(row.last_seen) });
     }
   }
   return rows;

@@ -1,8 +1,7 @@
 import { InvalidInputError } from '../errors.js';
-import { seriesKey } from '../remote-write/canonical.js';
 import type { MetricType } from '../remote-write/types.js';
 import { assertSelective, type Matcher } from './matcher.js';
-import { matchingSeries, timeBoundsCondition, type MatchedSeries } from './matcher-plan.js';
+import { matchingSeries, timeBoundsCondition } from './matcher-plan.js';
 import { anySeries, loadPostings, type PostingsSelection } from './postings.js';
 import type { LabelQuery, LabelSet, MetadataQuery, MetricMetadataEntry, SeriesQuery, TimeRange } from './series-index.js';
 import { labelKeysOf, type SqlFragment, type SqlStore, type SqlValue } from './sql-store.js';
@@ -19,7 +18,7 @@ export async function querySeries(store: SqlStore, matcherSets: readonly Matcher
   if (matcherSets.length === 0) throw new InvalidInputError('no match[] parameter provided');
   const { range, limit, matcherSets: sets } = validated(query, matcherSets);
   const matched = await matchingSeries(store, sets, range);
-  const keyed = matched.map((series) => ({ series, key: Buffer.from(seriesKey(labelsOf(series))) }));
+  const keyed = matched.map((series) => ({ series, key: Buffer.from(series.key) }));
   keyed.sort((a, b) => Buffer.compare(a.key, b.key));
   return truncate(keyed, limit).map(({ series }) => series.labelSet);
 }
@@ -140,10 +139,6 @@ function sortedBytewise(texts: Iterable<string>): string[] {
     .map((text) => ({ text, bytes: Buffer.from(text) }))
     .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
     .map(({ text }) => text);
-}
-
-function labelsOf(series: MatchedSeries) {
-  return (JSON.parse(series.labels) as [string, string][]).map(([name, value]) => ({ name, value }));
 }
 
 /** The limit is a validated integer, so it is inlined: MySQL's prepared LIMIT placeholders are fussy. */

@@ -15,9 +15,9 @@ export interface Migration {
 /**
  * Version 1, SQLite. Design notes (they hold for MySQL too, with the differences noted below):
  * - `series.hash` is the primary key: the unsigned 64-bit series hash, stored in SQLite as its signed
- *   reinterpretation (MySQL: BIGINT UNSIGNED). `labels` (a JSON array of [name, value] pairs in
- *   name order) is the only text: the series key, which orders /series answers and detects hash
- *   collisions, is derived from it.
+ *   reinterpretation (MySQL: BIGINT UNSIGNED). `series_key` (`name{a="b",…}`) is its only text:
+ *   it orders /series answers and detects hash collisions, and the labels are read back from it
+ *   (`labelSetFromKey`).
  * - `label_postings` holds postings in chunks: one row per label pair per written batch, with the
  *   hashes of that batch's new series carrying the pair (`hashes`: unsigned 64-bit big-endian,
  *   ascending). A batch of 1,000 series shares most of its pairs, so it writes about one chunk row
@@ -34,7 +34,7 @@ export interface Migration {
 const V1_SQLITE = [
   `CREATE TABLE series (
     hash INTEGER NOT NULL PRIMARY KEY,
-    labels TEXT NOT NULL,
+    series_key TEXT NOT NULL,
     first_seen INTEGER NOT NULL,
     last_seen INTEGER NOT NULL
   ) STRICT`,
@@ -85,7 +85,7 @@ const V1_SQLITE = [
 const V1_MYSQL = [
   `CREATE TABLE IF NOT EXISTS series (
     hash BIGINT UNSIGNED NOT NULL PRIMARY KEY,
-    labels MEDIUMBLOB NOT NULL,
+    series_key MEDIUMBLOB NOT NULL,
     first_seen BIGINT NOT NULL,
     last_seen BIGINT NOT NULL
   ) ENGINE = InnoDB`,

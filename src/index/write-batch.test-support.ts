@@ -153,7 +153,7 @@ export function describeWriteBatch(openStore: OpenStore): void {
       expect(await dumpTables()).toEqual(before);
 
       await writeSeriesBatch(recording, seriesBatch([upA(20, 60), upB(10, 50)]));
-      expect(await store.query('SELECT first_seen, last_seen FROM series ORDER BY labels')).toEqual([
+      expect(await store.query('SELECT first_seen, last_seen FROM series ORDER BY series_key')).toEqual([
         { first_seen: 10n, last_seen: 60n },
         { first_seen: 10n, last_seen: 50n },
       ]);
@@ -176,7 +176,7 @@ export function describeWriteBatch(openStore: OpenStore): void {
         transaction: (work) =>
           store.transaction((tx) =>
             work({
-              query: (sql, params) => (sql.startsWith('SELECT hash, labels') ? Promise.resolve([]) : tx.query(sql, params)),
+              query: (sql, params) => (sql.startsWith('SELECT hash, series_key') ? Promise.resolve([]) : tx.query(sql, params)),
               exec: (sql, params) => tx.exec(sql, params),
             }),
           ),
@@ -205,8 +205,8 @@ export function describeWriteBatch(openStore: OpenStore): void {
       expect(result).toEqual({ newSeries: 0, updatedSeries: 0, hashCollisions: [expected] });
       expect(collisions).toEqual([expected]);
       expect(await index.stats()).toEqual({ series: 1, hashCollisions: 1 });
-      expect(await store.query('SELECT labels, first_seen, last_seen FROM series')).toEqual([
-        { labels: JSON.stringify([['__name__', 'kept'], ['job', 'k']]), first_seen: 100n, last_seen: 200n },
+      expect(await store.query('SELECT series_key, first_seen, last_seen FROM series')).toEqual([
+        { series_key: kept.key, first_seen: 100n, last_seen: 200n },
       ]);
       expect(await select('intruder')).toEqual([]);
       expect(await index.labelValues('job')).toEqual(['k']);

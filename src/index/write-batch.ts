@@ -3,7 +3,6 @@ import { DownstreamError, InvalidInputError } from '../errors.js';
 import type { CanonicalSeries, SeriesBatch } from '../remote-write/canonical.js';
 import type { MetricMetadata } from '../remote-write/types.js';
 import type { HashCollision, WriteBatchResult } from './series-index.js';
-import { seriesKey } from '../remote-write/canonical.js';
 import { encodeHashes, loadSeriesRows } from './postings.js';
 import { labelKeysOf, type SqlDialect, type SqlExecutor, type SqlStore, type SqlValue, type UpsertSpec } from './sql-store.js';
 
@@ -12,7 +11,7 @@ const MAX_ROWS_PER_STATEMENT = 2_000;
 /** … and at most about this many bytes of values (MySQL's default max_allowed_packet is 16 MiB, or 4 MiB before 8.0). */
 const MAX_BYTES_PER_STATEMENT = 2 * 2 ** 20;
 
-const SERIES_COLUMNS = ['hash', 'labels', 'first_seen', 'last_seen'];
+const SERIES_COLUMNS = ['hash', 'series_key', 'first_seen', 'last_seen'];
 /** Series the batch's snapshot did not have: inserted only, so the statement's change count says how many were new. */
 const NEW_SERIES: UpsertSpec = { table: 'series', columns: SERIES_COLUMNS, key: ['hash'] };
 const KNOWN_SERIES: UpsertSpec = {
@@ -21,7 +20,7 @@ const KNOWN_SERIES: UpsertSpec = {
   key: ['hash'],
   merge: { first_seen: 'min', last_seen: 'max' },
   // Defence in depth: a colliding key never touches the stored series, whatever the JS check saw.
-  mergeOnlyIfEqual: 'labels',
+  mergeOnlyIfEqual: 'series_key',
 };
 const LABEL_MERGE = { series_count: 'sum', first_seen: 'min', last_seen: 'max' } as const;
 const METADATA: UpsertSpec = {
@@ -35,8 +34,6 @@ const UINT64_LIMIT = 1n << 64n;
 
 interface SeenSeries {
   series: CanonicalSeries;
-  /** The stored form of its labels (`labelsJson`): also how a stored series is compared with it. */
-  labels: string;
   firstSeen: number;
   lastSeen: number;
 }
@@ -59,22 +56,20 @@ interface LabelAggregate {
  */
 export async function writeSeriesBatch(store: SqlStore, batch: SeriesBatch): Promise<WriteBatchResult> {
   const { dialect } = store;
-  const tables = labelTables(dialect);
-  const postingsSpec = postingsTable(dialect);
+  const { tables, postingsSpec } = specsOf(dialect);
   const byHash = groupByHash(batch.series);
   const metadataRows = metadataToRows(batch.metadata, batch.receivedAt);
   return store.transaction(async (tx) => {
-    const stored = new Map((await loadSeriesRows(tx, dialect, byHash.keys())).map((row) => [row.hash, row]));
+    const stored = new Map((await loadSeriesRows(tx, dialect, byHash.map((group) => group.hash))).map((row) => [row.hash, row]));
     const fresh: SeenSeries[] = [];
     const known: SeenSeries[] = [];
     let unchanged = 0;
     const collisions: HashCollision[] = [];
-    for (const [hash, candidates] of byHash) {
+    for (const { hash, candidates } of byHash) {
       // The stored key wins wherever it appears in the batch; otherwise the batch's first key does.
       const storedSeries = stored.get(hash);
-      const keptLabels = storedSeries?.labels ?? candidates[0].labels;
-      const winner = candidates.find((c) => c.labels === keptLabels);
-      const keptKey = winner?.series.key ?? keyOfStored(keptLabels);
+      const keptKey = storedSeries?.key ?? candidates[0].series.key;
+      const winner = candidates.find((c) => c.series.key === keptKey);
       if (!winner) {
         // Only colliding keys: nothing of this hash is written.
       } else if (!storedSeries) {
@@ -109,37 +104,46 @@ export async function writeSeriesBatch(store: SqlStore, batch: SeriesBatch): Pro
   });
 }
 
-/** Per hash, one entry per distinct key in arrival order (more than one is a collision), times merged. */
-function groupByHash(series: readonly CanonicalSeries[]): Map<bigint, SeenSeries[]> {
-  const byHash = new Map<bigint, SeenSeries[]>();
+/**
+ * Per hash, in ascending hash order (the order rows are written and locked in), one entry per
+ * distinct key in arrival order (more than one is a collision), times merged.
+ */
+function groupByHash(series: readonly CanonicalSeries[]): Array<{ hash: bigint; candidates: SeenSeries[] }> {
   for (const s of series) {
     if (s.hash < 0n || s.hash >= UINT64_LIMIT) {
       throw new InvalidInputError('series hash is not an unsigned 64-bit integer', [{ where: s.key, reason: `hash ${s.hash}` }]);
     }
-    let candidates = byHash.get(s.hash);
-    if (!candidates) byHash.set(s.hash, (candidates = []));
-    const seen = candidates.find((c) => c.series.key === s.key);
-    if (!seen) candidates.push({ series: s, labels: labelsJson(s), firstSeen: s.firstTimestamp, lastSeen: s.lastTimestamp });
-    else {
+  }
+  // Stable: equal hashes keep their arrival order.
+  const sorted = [...series].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+  const groups: Array<{ hash: bigint; candidates: SeenSeries[] }> = [];
+  for (const s of sorted) {
+    const last = groups.at(-1);
+    const candidates = last?.hash === s.hash ? last.candidates : undefined;
+    const seen = candidates?.find((c) => c.series.key === s.key);
+    if (seen) {
       seen.firstSeen = Math.min(seen.firstSeen, s.firstTimestamp);
       seen.lastSeen = Math.max(seen.lastSeen, s.lastTimestamp);
+      continue;
     }
+    const entry = { series: s, firstSeen: s.firstTimestamp, lastSeen: s.lastTimestamp };
+    if (candidates) candidates.push(entry);
+    else groups.push({ hash: s.hash, candidates: [entry] });
   }
-  return byHash;
+  return groups;
 }
 
-/** The stored form of a series' labels: a JSON array of [name, value] pairs, in the series' (name) order. */
-export function labelsJson(series: CanonicalSeries): string {
-  return JSON.stringify(series.labels.map((l) => [l.name, l.value]));
+function seriesRow(dialect: SqlDialect, { series, firstSeen, lastSeen }: SeenSeries): SqlValue[] {
+  return [dialect.encodeHash(series.hash), series.key, firstSeen, lastSeen];
 }
 
-/** The series key of stored labels. */
-export function keyOfStored(labels: string): string {
-  return seriesKey((JSON.parse(labels) as [string, string][]).map(([name, value]) => ({ name, value })));
-}
+const specs = new WeakMap<SqlDialect, { tables: ReturnType<typeof labelTables>; postingsSpec: ReturnType<typeof postingsTable> }>();
 
-function seriesRow(dialect: SqlDialect, { series, labels, firstSeen, lastSeen }: SeenSeries): SqlValue[] {
-  return [dialect.encodeHash(series.hash), labels, firstSeen, lastSeen];
+/** The dialect's upserts, made once (their statements are remembered per spec: `upsertSqlOf`). */
+function specsOf(dialect: SqlDialect) {
+  let found = specs.get(dialect);
+  if (!found) specs.set(dialect, (found = { tables: labelTables(dialect), postingsSpec: postingsTable(dialect) }));
+  return found;
 }
 
 /** One chunk row per label pair carried by new series of the batch: their hashes, ascending. */
@@ -248,24 +252,43 @@ export function metadataId(m: MetricMetadata): string {
 async function upsertRows(tx: SqlExecutor, dialect: SqlDialect, spec: UpsertSpec, rows: SqlValue[][]): Promise<number> {
   if (rows.length === 0) return 0;
   const keyIndexes = spec.key.map((column) => spec.columns.indexOf(column));
-  rows.sort((a, b) => {
+  const byKey = (a: SqlValue[], b: SqlValue[]) => {
     for (const i of keyIndexes) {
       const order = compareSqlValues(a[i], b[i]);
       if (order !== 0) return order;
     }
     return 0;
-  });
+  };
+  // Series rows come in hash order already.
+  if (rows.some((row, i) => i > 0 && byKey(rows[i - 1], row) > 0)) rows.sort(byKey);
   const rowsPerStatement = Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(dialect.maxParameters / spec.columns.length)));
   let changes = 0;
   for (let from = 0; from < rows.length; ) {
     let to = from;
     let bytes = 0;
     while (to < rows.length && to - from < rowsPerStatement && (to === from || bytes < MAX_BYTES_PER_STATEMENT)) bytes += rowBytes(rows[to++]);
-    const chunk = rows.slice(from, to);
-    changes += (await tx.exec(dialect.upsertSql(spec, chunk.length), chunk.flat())).changes;
+    const params: SqlValue[] = [];
+    for (let i = from; i < to; i++) for (const value of rows[i]) params.push(value);
+    changes += (await tx.exec(upsertSqlOf(dialect, spec, to - from), params)).changes;
     from = to;
   }
   return changes;
+}
+
+const upsertStatements = new WeakMap<UpsertSpec, Map<string, string>>();
+
+/** `dialect.upsertSql`, remembered: a window's statements have the same few shapes. */
+function upsertSqlOf(dialect: SqlDialect, spec: UpsertSpec, rowCount: number): string {
+  let bySize = upsertStatements.get(spec);
+  if (!bySize) upsertStatements.set(spec, (bySize = new Map()));
+  const key = `${dialect.name}:${rowCount}`;
+  let sql = bySize.get(key);
+  if (sql === undefined) {
+    sql = dialect.upsertSql(spec, rowCount);
+    if (bySize.size >= 64) bySize.clear();
+    bySize.set(key, sql);
+  }
+  return sql;
 }
 
 /** About what a row adds to a statement (binary values may travel as hex: counted twice). */
