@@ -65,8 +65,11 @@ export class SeenTable {
 
   /** Last-dispatched time in ms, or undefined. */
   get(hash: bigint): number | undefined {
-    const hi = Number(hash >> 32n) >>> 0;
-    const lo = Number(hash & 0xffffffffn) >>> 0;
+    return this.getHalves(Number(hash >> 32n) >>> 0, Number(hash & 0xffffffffn) >>> 0);
+  }
+
+  /** `get` for a hash given as its high and low uint32 halves. */
+  getHalves(hi: number, lo: number): number | undefined {
     const y = this.young.find(hi, lo);
     if (y >= 0) return this.toMs(this.young.times[y]);
     const o = this.old.find(hi, lo);

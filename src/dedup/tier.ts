@@ -9,6 +9,11 @@ export interface DedupTier {
   lookup(hashes: readonly bigint[]): Promise<Array<number | undefined>>;
   /** Record that these series were dispatched at `at` (ms since epoch). */
   mark(hashes: readonly bigint[], at: number): Promise<void>;
+  /**
+   * In-process tiers may also answer one hash, given as its uint32 halves, synchronously: the
+   * steady-state path checks every series of a request this way without a promise or a BigInt.
+   */
+  lookupHalves?(hi: number, lo: number, now: number): number | undefined;
   /** Whether the tier is serving now; a degraded tier answers every lookup with undefined. */
   healthy(): boolean;
 }

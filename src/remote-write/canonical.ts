@@ -31,6 +31,47 @@ export interface SeriesBatch {
 
 // ---- identity: the canonical key and the 64-bit hash -------------------------------------------
 
+/**
+ * The labels in canonical order, empty values dropped. Senders (Prometheus among them) send
+ * labels sorted and without empty values: then there is nothing to copy or sort.
+ */
+export function canonicalLabels(labels: Label[]): Label[] {
+  return isSortedWithoutEmpty(labels) ? labels : labels.filter((l) => l.value !== '').sort(byName);
+}
+
+function isSortedWithoutEmpty(labels: Label[]): boolean {
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i].value === '') return false;
+    if (i > 0 && labels[i - 1].name >= labels[i].name) return false;
+  }
+  return true;
+}
+
+function byName(a: Label, b: Label): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+// A 64-bit hash as two uint32 halves, for tables that must not allocate a BigInt per lookup.
+const halves64 = new BigUint64Array(1);
+const halves32 = new Uint32Array(halves64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+export function hashHigh(hash: bigint): number {
+  halves64[0] = hash;
+  return halves32[LITTLE_ENDIAN ? 1 : 0];
+}
+
+export function hashLow(hash: bigint): number {
+  halves64[0] = hash;
+  return halves32[LITTLE_ENDIAN ? 0 : 1];
+}
+
+export function hashFromHalves(hi: number, lo: number): bigint {
+  halves32[LITTLE_ENDIAN ? 1 : 0] = hi;
+  halves32[LITTLE_ENDIAN ? 0 : 1] = lo;
+  return halves64[0];
+}
+
 
 const { h64Raw } = await xxhash();
 const encoder = new TextEncoder();

@@ -62,7 +62,8 @@ const V1_SERIES_SAMPLES = tag(2, DELIMITED);
 const V1_SERIES_EXEMPLARS = tag(3, DELIMITED);
 const V1_SERIES_HISTOGRAMS = tag(4, DELIMITED);
 
-function decodeSeriesV1(r: WireReader, end: number): TimeSeries {
+/** One 1.0 TimeSeries message, `r.pos` at its first byte; also used to build series lazily (raw-request.ts). */
+export function decodeSeriesV1(r: WireReader, end: number): TimeSeries {
   const labels: Label[] = [];
   const samples: Sample[] = [];
   const exemplars: Exemplar[] = [];
@@ -142,7 +143,7 @@ const V1_METADATA_FAMILY_NAME = tag(2, DELIMITED);
 const V1_METADATA_HELP = tag(4, DELIMITED);
 const V1_METADATA_UNIT = tag(5, DELIMITED);
 
-function decodeMetricMetadataV1(r: WireReader, end: number): MetricMetadata {
+export function decodeMetricMetadataV1(r: WireReader, end: number): MetricMetadata {
   let type = 0;
   let metricFamilyName = '';
   let help = '';

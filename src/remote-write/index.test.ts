@@ -10,12 +10,15 @@ const MiB = 1 << 20;
 describe('decodeRemoteWrite', () => {
   const corpus = loadCorpus();
 
-  it('decodes real bodies the same with the fast and the reference decoder', () => {
+  it('decodes real bodies the same with the raw, the fast and the reference decoder', () => {
+    const plain = (r: WriteRequest) => ({ version: r.version, timeseries: r.timeseries, metadata: r.metadata });
     for (const { file, body } of corpus.slice(0, 20)) {
-      const fast = decodeRemoteWrite(body, { version: '1.0', maxDecodedBytes: 16 * MiB });
+      const raw = decodeRemoteWrite(body, { version: '1.0', maxDecodedBytes: 16 * MiB });
+      const fast = decodeRemoteWrite(body, { version: '1.0', maxDecodedBytes: 16 * MiB, decoder: 'fast' });
       const reference = decodeRemoteWrite(body, { version: '1.0', maxDecodedBytes: 16 * MiB, decoder: 'reference' });
       expect(fast.version).toBe('1.0');
       expect(isDeepStrictEqual(fast, reference), file).toBe(true);
+      expect(isDeepStrictEqual(plain(raw), reference), file).toBe(true);
     }
   });
 

@@ -1,4 +1,5 @@
 import { decodeWriteRequestFast } from './fast-decoder.js';
+import { scanWriteRequestV1 } from './raw-request.js';
 import { decodeWriteRequestV1Reference, decodeWriteRequestV2Reference } from './reference-codec.js';
 import { decompressSnappy } from './snappy.js';
 import type { RemoteWriteVersion, WriteRequest } from './types.js';
@@ -16,8 +17,12 @@ export interface DecodeRemoteWriteOptions {
   version: RemoteWriteVersion;
   /** Largest decompressed body accepted; a larger one is a PayloadTooLargeError before any allocation. */
   maxDecodedBytes: number;
-  /** `fast` (the default) is the hand-written decoder; `reference` is protobufjs, for comparison. */
-  decoder?: 'fast' | 'reference';
+  /**
+   * `raw` (the default) indexes a 1.0 body and leaves its series to be built when needed (see
+   * raw-request.ts), falling back to `fast` for bodies not in the usual shape and for 2.0; `fast`
+   * is the hand-written decoder; `reference` is protobufjs, for comparison.
+   */
+  decoder?: 'raw' | 'fast' | 'reference';
 }
 
 /**
@@ -29,6 +34,10 @@ export function decodeRemoteWrite(body: Uint8Array, opts: DecodeRemoteWriteOptio
   const decoded = decompressSnappy(body, opts.maxDecodedBytes);
   if (opts.decoder === 'reference') {
     return opts.version === '1.0' ? decodeWriteRequestV1Reference(decoded) : decodeWriteRequestV2Reference(decoded);
+  }
+  if (opts.decoder !== 'fast' && opts.version === '1.0') {
+    const raw = scanWriteRequestV1(decoded);
+    if (raw !== undefined) return raw;
   }
   return decodeWriteRequestFast(decoded, opts.version);
 }

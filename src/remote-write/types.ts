@@ -85,6 +85,8 @@ export interface WriteRequest {
   timeseries: TimeSeries[];
   /** 1.0 request-level metadata; for 2.0 the codec lifts per-series metadata here too (deduplicated). */
   metadata: MetricMetadata[];
+  /** What the request carried, when the codec counted it already (then nothing needs to walk `timeseries`). */
+  counts?: WriteCounts;
 }
 
 /** What a request carried, for the 2.0 `X-Prometheus-Remote-Write-*-Written` headers and metrics. */
@@ -95,6 +97,7 @@ export interface WriteCounts {
 }
 
 export function countWriteRequest(req: WriteRequest): WriteCounts {
+  if (req.counts !== undefined) return req.counts;
   let samples = 0;
   let histograms = 0;
   let exemplars = 0;

@@ -31,6 +31,10 @@ export const memoryDedup = defineResource({
           return at !== undefined && now - at < config.ttl ? at : undefined;
         });
       },
+      lookupHalves(hi, lo, now) {
+        const at = table.getHalves(hi, lo);
+        return at !== undefined && now - at < config.ttl ? at : undefined;
+      },
       async mark(hashes, at) {
         for (const h of hashes) table.set(h, at);
       },

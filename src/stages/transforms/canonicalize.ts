@@ -2,7 +2,10 @@ import { map } from 'rxjs';
 import { z } from 'zod';
 import type { InvalidInputDetail } from '../../errors.js';
 import { InvalidInputError } from '../../errors.js';
-import { isLegacyLabelName, isLegacyMetricName, metadataIdentity, seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../../remote-write/canonical.js';
+import { canonicalLabels, hashHigh, hashLow, isLegacyLabelName, isLegacyMetricName, metadataIdentity, seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../../remote-write/canonical.js';
+import { HashedSeriesBatch } from '../../remote-write/hashed-batch.js';
+import { LabelBytesCache } from '../../remote-write/label-bytes-cache.js';
+import { RawWriteRequestV1 } from '../../remote-write/raw-request.js';
 import { countWriteRequest, type Label, type MetricMetadata, type TimeSeries, type WriteRequest } from '../../remote-write/types.js';
 import { defineProcessor } from '../../topology/declaration.js';
 import type { Message } from '../../runtime/message.js';
@@ -14,6 +17,7 @@ export const canonicalizeConfig = z.strictObject({
   max_label_value_length: z.number().int().min(1).default(4096).describe('Longest label value, in UTF-16 code units.'),
   on_invalid: z.enum(['reject', 'drop']).default('reject').describe('reject: valid series are still delivered, and the request is answered 400 naming each invalid series and why (as Prometheus itself answers). drop: invalid series are counted in metrics and dropped; the request succeeds.'),
   max_reported_errors: z.number().int().min(1).default(10).describe('How many invalid series a 400 response lists by name.'),
+  label_cache_mib: z.number().int().min(0).max(65_536).default(64).describe('Memory for remembering the raw label bytes of series already found valid, with their hash, so a known series is not decoded, sorted, validated and hashed again (MiB; 0 turns it off). About 200 bytes per series; when full, the least recently seen half is forgotten.'),
 });
 export type CanonicalizeConfig = z.output<typeof canonicalizeConfig>;
 
@@ -25,8 +29,9 @@ export const canonicalize = defineProcessor({
   emits: 'SeriesBatch',
   config: canonicalizeConfig,
   create(config) {
+    const cache = config.label_cache_mib > 0 ? new LabelBytesCache(config.label_cache_mib * 2 ** 20) : undefined;
     return map((msg: Message<WriteRequest>) => {
-      const { batch, invalid } = canonicalizeRequest(msg.payload, config, Date.now());
+      const { batch, invalid } = canonicalizeRequest(msg.payload, config, Date.now(), cache);
       if (invalid.length > 0 && config.on_invalid === 'reject') {
         msg.delivery.rejected.push(...invalid.slice(0, config.max_reported_errors - msg.delivery.rejected.length));
         if (batch.series.length === 0 && batch.metadata.length === 0) {
@@ -38,44 +43,86 @@ export const canonicalize = defineProcessor({
   },
 });
 
-/** Canonicalize every series of a request; invalid ones are reported, not thrown, so the rest flows. */
-export function canonicalizeRequest(req: WriteRequest, config: CanonicalizeConfig, now: number): { batch: SeriesBatch; invalid: InvalidInputDetail[] } {
+/**
+ * Canonicalize every series of a request; invalid ones are reported, not thrown, so the rest flows.
+ * A raw 1.0 request (the codec's fast path) with a label-bytes cache gives a HashedSeriesBatch,
+ * whose series are built only when a consumer asks for them. A cache belongs to one `config`: it
+ * remembers series that passed that configuration's validation.
+ */
+export function canonicalizeRequest(req: WriteRequest, config: CanonicalizeConfig, now: number, cache?: LabelBytesCache): { batch: SeriesBatch; invalid: InvalidInputDetail[] } {
+  if (cache !== undefined && req instanceof RawWriteRequestV1) return canonicalizeRaw(req, config, now, cache);
   const invalid: InvalidInputDetail[] = [];
   const byHash = new Map<bigint, CanonicalSeries>();
   req.timeseries.forEach((ts, index) => {
-    // Senders (Prometheus among them) send labels sorted and without empty values: then there is
-    // nothing to copy or sort.
-    const labels = isSortedWithoutEmpty(ts.labels) ? ts.labels : ts.labels.filter((l) => l.value !== '').sort(byName);
-    const reason = validateLabels(labels, config);
-    if (reason) {
-      invalid.push({ where: `timeseries[${index}] ${seriesKey(labels)}`, reason });
-      return;
-    }
-    const [first, last] = timeRange(ts, now);
-    const hash = seriesHash(labels);
-    const seen = byHash.get(hash);
+    const series = canonicalSeries(ts, index, config, now, invalid);
+    if (series === undefined) return;
+    const seen = byHash.get(series.hash);
     if (seen) {
       // The same series twice in one request: one entry, the widest time range.
-      seen.firstTimestamp = Math.min(seen.firstTimestamp, first);
-      seen.lastTimestamp = Math.max(seen.lastTimestamp, last);
+      seen.firstTimestamp = Math.min(seen.firstTimestamp, series.firstTimestamp);
+      seen.lastTimestamp = Math.max(seen.lastTimestamp, series.lastTimestamp);
       return;
     }
-    const metricName = labels.find((l) => l.name === '__name__')?.value ?? '';
-    byHash.set(hash, { labels, metricName, key: seriesKey(labels), hash, firstTimestamp: first, lastTimestamp: last });
+    byHash.set(series.hash, series);
   });
-  const metadata = req.metadata.filter((m) => m.metricFamilyName !== '');
   return {
-    batch: { series: [...byHash.values()], metadata: dedupeMetadata(metadata), receivedAt: now, counts: countWriteRequest(req) },
+    batch: { series: [...byHash.values()], metadata: requestMetadata(req), receivedAt: now, counts: countWriteRequest(req) },
     invalid,
   };
 }
 
-function isSortedWithoutEmpty(labels: Label[]): boolean {
-  for (let i = 0; i < labels.length; i++) {
-    if (labels[i].value === '') return false;
-    if (i > 0 && labels[i - 1].name >= labels[i].name) return false;
+/** The series canonicalized, or undefined with the reason pushed onto `invalid`. */
+function canonicalSeries(ts: TimeSeries, index: number, config: CanonicalizeConfig, now: number, invalid: InvalidInputDetail[]): CanonicalSeries | undefined {
+  const labels = canonicalLabels(ts.labels);
+  const reason = validateLabels(labels, config);
+  if (reason) {
+    invalid.push({ where: `timeseries[${index}] ${seriesKey(labels)}`, reason });
+    return undefined;
   }
-  return true;
+  const [first, last] = timeRange(ts, now);
+  const metricName = labels.find((l) => l.name === '__name__')?.value ?? '';
+  return { labels, metricName, key: seriesKey(labels), hash: seriesHash(labels), firstTimestamp: first, lastTimestamp: last };
+}
+
+/**
+ * The fast path: a series whose raw label bytes the cache knows is valid and has a known hash, so
+ * it costs a lookup; only the others are decoded, canonicalized and validated (then remembered).
+ */
+function canonicalizeRaw(req: RawWriteRequestV1, config: CanonicalizeConfig, now: number, cache: LabelBytesCache): { batch: SeriesBatch; invalid: InvalidInputDetail[] } {
+  const invalid: InvalidInputDetail[] = [];
+  const count = req.seriesCount;
+  const seriesIndex = new Int32Array(count);
+  const hashHi = new Uint32Array(count);
+  const hashLo = new Uint32Array(count);
+  const prebuilt: Array<CanonicalSeries | undefined> = [];
+  const { bytes, bounds } = req;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let size = 0;
+  for (let i = 0; i < count; i++) {
+    const start = bounds[3 * i];
+    const end = bounds[3 * i + 1];
+    if (cache.lookup(bytes, view, start, end)) {
+      hashHi[size] = cache.hi;
+      hashLo[size] = cache.lo;
+    } else {
+      const series = canonicalSeries(req.seriesAt(i), i, config, now, invalid);
+      if (series === undefined) continue;
+      hashHi[size] = hashHigh(series.hash);
+      hashLo[size] = hashLow(series.hash);
+      cache.store(bytes, view, start, end, hashHi[size], hashLo[size]);
+      prebuilt[size] = series;
+    }
+    seriesIndex[size] = i;
+    size++;
+  }
+  return {
+    batch: new HashedSeriesBatch(req, seriesIndex, hashHi, hashLo, size, prebuilt, requestMetadata(req), now, countWriteRequest(req)),
+    invalid,
+  };
+}
+
+function requestMetadata(req: WriteRequest): MetricMetadata[] {
+  return dedupeMetadata(req.metadata.filter((m) => m.metricFamilyName !== ''));
 }
 
 /**
@@ -90,10 +137,6 @@ function rememberValid(mode: keyof typeof validNames, key: string): void {
   const set = validNames[mode];
   if (set.size >= VALID_NAMES_MAX) set.clear();
   set.add(key);
-}
-
-function byName(a: Label, b: Label): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 function validateLabels(sorted: Label[], config: CanonicalizeConfig): string | undefined {

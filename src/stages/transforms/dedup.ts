@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { duration } from '../../config/units.js';
 import type { DedupTier } from '../../dedup/tier.js';
 import type { Logger } from '../../logger.js';
-import { metadataHash, type SeriesBatch } from '../../remote-write/canonical.js';
+import { hashFromHalves, hashHigh, hashLow, metadataHash, type SeriesBatch } from '../../remote-write/canonical.js';
+import { isHashedSeriesBatch, type HashedSeriesBatch } from '../../remote-write/hashed-batch.js';
 import type { Message } from '../../runtime/message.js';
 import { defineProcessor } from '../../topology/declaration.js';
 import { resourceRef } from '../../topology/resource-ref.js';
@@ -30,18 +31,25 @@ export const dedup = defineProcessor({
     const tiers = config.tiers.map((name) => ctx.resources.get<DedupTier>(name, 'dedup_tier'));
     return (source) =>
       source.pipe(
-        mergeMap((msg: Message<SeriesBatch>) => dedupBatch(msg, tiers, config, ctx.logger)),
+        mergeMap((msg: Message<SeriesBatch>) => {
+          if (!isHashedSeriesBatch(msg.payload)) return dedupBatch(msg, tiers, config, ctx.logger);
+          const result = dedupHashedBatch(msg as Message<HashedSeriesBatch>, tiers, config, ctx.logger);
+          // Synchronous when the in-process tier settles everything: no promise per batch.
+          return result instanceof Promise ? result : [result];
+        }),
         filter((m): m is Message<SeriesBatch> => m !== null),
       );
   },
 });
 
-async function dedupBatch(msg: Message<SeriesBatch>, tiers: DedupTier[], config: z.output<typeof dedupConfig>, logger: Logger): Promise<Message<SeriesBatch> | null> {
+type DedupConfig = z.output<typeof dedupConfig>;
+
+async function dedupBatch(msg: Message<SeriesBatch>, tiers: DedupTier[], config: DedupConfig, logger: Logger): Promise<Message<SeriesBatch> | null> {
   const batch = msg.payload;
   const now = Date.now();
   const seriesHashes = batch.series.map((s) => s.hash);
   const metaHashes = config.metadata ? batch.metadata.map(metadataHash) : [];
-  const fresh = await unseen([...seriesHashes, ...metaHashes], tiers, now - config.refresh_after, logger);
+  const fresh = await unseen([...seriesHashes, ...metaHashes], tiers, 0, now - config.refresh_after, logger);
   const series = batch.series.filter((s) => fresh.has(s.hash));
   const freshMeta = config.metadata ? metaHashes.filter((h) => fresh.has(h)) : [];
   const metadata = config.metadata ? batch.metadata.filter((_, i) => fresh.has(metaHashes[i])) : batch.metadata;
@@ -52,11 +60,65 @@ async function dedupBatch(msg: Message<SeriesBatch>, tiers: DedupTier[], config:
   return msg.with({ ...batch, series, metadata });
 }
 
-/** The hashes no tier has seen since `freshAfter`; tiers that know a hash teach the tiers before them. */
-async function unseen(hashes: bigint[], tiers: DedupTier[], freshAfter: number, logger: Logger): Promise<Set<bigint>> {
+/**
+ * A batch from canonicalize's fast path: the series are checked by hash in the in-process tier
+ * first, synchronously, and only those it does not know go on to the other tiers and are built.
+ * In the steady state that is none, and nothing is allocated per series.
+ */
+function dedupHashedBatch(msg: Message<HashedSeriesBatch>, tiers: DedupTier[], config: DedupConfig, logger: Logger): Message<SeriesBatch> | null | Promise<Message<SeriesBatch> | null> {
+  const batch = msg.payload;
+  const now = Date.now();
+  const freshAfter = now - config.refresh_after;
+  const first = tiers[0];
+  const firstChecked = first.lookupHalves !== undefined && first.healthy();
+  const known = (hi: number, lo: number) => {
+    const at = first.lookupHalves!(hi, lo, now);
+    return at !== undefined && at > freshAfter;
+  };
+  const candidates: number[] = [];
+  for (let i = 0; i < batch.size; i++) {
+    if (!firstChecked || !known(batch.hashHi[i], batch.hashLo[i])) candidates.push(i);
+  }
+  const metaHashes: bigint[] = [];
+  const metaIndexes: number[] = [];
+  if (config.metadata) {
+    batch.metadata.forEach((m, i) => {
+      const hash = metadataHash(m);
+      if (!firstChecked || !known(hashHigh(hash), hashLow(hash))) {
+        metaHashes.push(hash);
+        metaIndexes.push(i);
+      }
+    });
+  }
+  const pass = (fresh: Set<bigint> | undefined): Message<SeriesBatch> | null => {
+    const seriesCandidates = fresh === undefined ? candidates : candidates.filter((c) => fresh.has(hashOf(batch, c)));
+    const freshMeta = metaHashes.filter((h) => fresh === undefined || fresh.has(h));
+    const metadata = config.metadata ? metaIndexes.filter((_, j) => fresh === undefined || fresh.has(metaHashes[j])).map((i) => batch.metadata[i]) : batch.metadata;
+    if (seriesCandidates.length === 0 && metadata.length === 0) return null;
+    const series = batch.build(seriesCandidates);
+    const dispatched = [...series.map((s) => s.hash), ...freshMeta];
+    msg.delivery.onAcked(() => markEverywhere(tiers, dispatched, now, logger));
+    return msg.with<SeriesBatch>({ series, metadata, receivedAt: batch.receivedAt, counts: batch.counts });
+  };
+  const rest = firstChecked ? 1 : 0;
+  if (candidates.length === 0 && metaHashes.length === 0) return pass(undefined);
+  if (rest >= tiers.length) return pass(undefined);
+  const pending = [...candidates.map((c) => hashOf(batch, c)), ...metaHashes];
+  return unseen(pending, tiers, rest, freshAfter, logger).then(pass);
+}
+
+function hashOf(batch: HashedSeriesBatch, candidate: number): bigint {
+  return hashFromHalves(batch.hashHi[candidate], batch.hashLo[candidate]);
+}
+
+/**
+ * The hashes no tier from `startAt` on has seen since `freshAfter`; tiers that know a hash teach
+ * the tiers before them (all of them, also those before `startAt`).
+ */
+async function unseen(hashes: bigint[], tiers: DedupTier[], startAt: number, freshAfter: number, logger: Logger): Promise<Set<bigint>> {
   let pending = hashes;
   const backfill: Array<{ upTo: number; hashes: bigint[]; at: number[] }> = [];
-  for (let t = 0; t < tiers.length && pending.length > 0; t++) {
+  for (let t = startAt; t < tiers.length && pending.length > 0; t++) {
     const tier = tiers[t];
     if (!tier.healthy()) continue;
     let answers: Array<number | undefined>;

@@ -1,0 +1,137 @@
+/**
+ * From the raw protobuf bytes of a series' labels to the 64-bit series hash (as two uint32
+ * halves) of the canonical labels they decode to. A sender sends the same series with the same
+ * label bytes every scrape; with this, a known series costs a hash of its bytes and a comparison
+ * instead of building strings, sorting, validating and xxHash64.
+ *
+ * Exact, not probabilistic: a hit is confirmed by comparing every byte, and only series that
+ * passed canonicalization are stored, so a hit means "these very bytes were canonicalized before
+ * and were valid, with this hash". Memory is bounded: two generations, each a byte arena and an
+ * open-addressing slot table; when the young one is full the old one is dropped whole (as in
+ * SeenTable), and a hit in the old generation is copied into the young one.
+ */
+
+// hash32, length + 1 (0: empty, so a new table needs no filling and costs no memory until used), arena offset, hash hi, hash lo
+const SLOT_INTS = 5;
+
+class CacheGeneration {
+  readonly slots: Int32Array;
+  readonly arena: Uint8Array;
+  readonly arenaView: DataView;
+  readonly mask: number;
+  readonly maxEntries: number;
+  used = 0;
+  entries = 0;
+
+  constructor(arenaBytes: number) {
+    // About one slot per 64 arena bytes: label sets are ~100-300 bytes, so the table stays under half full.
+    let slots = 1024;
+    while (slots * 64 < arenaBytes) slots *= 2;
+    this.mask = slots - 1;
+    this.maxEntries = slots >>> 1;
+    this.slots = new Int32Array(slots * SLOT_INTS);
+    this.arena = new Uint8Array(arenaBytes);
+    this.arenaView = new DataView(this.arena.buffer);
+  }
+
+  /** Slot index holding the bytes, or the bitwise complement of the free slot where they would go. */
+  find(hash: number, bytes: Uint8Array, view: DataView, start: number, end: number): number {
+    const lengthPlusOne = end - start + 1;
+    const slots = this.slots;
+    let slot = hash & this.mask;
+    for (;;) {
+      const at = slot * SLOT_INTS;
+      const slotLength = slots[at + 1];
+      if (slotLength === 0) return ~slot;
+      if (slots[at] === hash && slotLength === lengthPlusOne && this.holds(slots[at + 2], bytes, view, start, end)) return slot;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  fits(length: number): boolean {
+    return this.entries < this.maxEntries && this.used + length <= this.arena.length;
+  }
+
+  store(freeSlot: number, hash: number, bytes: Uint8Array, start: number, end: number, hi: number, lo: number): void {
+    const at = freeSlot * SLOT_INTS;
+    this.slots[at] = hash;
+    this.slots[at + 1] = end - start + 1;
+    this.slots[at + 2] = this.used;
+    this.slots[at + 3] = hi;
+    this.slots[at + 4] = lo;
+    this.arena.set(bytes.subarray(start, end), this.used);
+    this.used += end - start;
+    this.entries++;
+  }
+
+  private holds(offset: number, bytes: Uint8Array, view: DataView, start: number, end: number): boolean {
+    const arenaView = this.arenaView;
+    let i = start;
+    let o = offset;
+    for (; i + 4 <= end; i += 4, o += 4) if (view.getInt32(i, true) !== arenaView.getInt32(o, true)) return false;
+    for (; i < end; i++, o++) if (bytes[i] !== this.arena[o]) return false;
+    return true;
+  }
+}
+
+export class LabelBytesCache {
+  private young: CacheGeneration;
+  private old: CacheGeneration;
+  private readonly generationBytes: number;
+  /** The hash halves of the last hit (`lookup` returned true). */
+  hi = 0;
+  lo = 0;
+
+  /** @param bytes arena bytes for both generations together. */
+  constructor(bytes: number) {
+    this.generationBytes = Math.max(4096, Math.floor(bytes / 2));
+    this.young = new CacheGeneration(this.generationBytes);
+    this.old = new CacheGeneration(this.generationBytes);
+  }
+
+  /** True (and `hi`/`lo` set) when `bytes[start..end)` was stored; `view` covers `bytes`. */
+  lookup(bytes: Uint8Array, view: DataView, start: number, end: number): boolean {
+    const hash = hashBytes(bytes, view, start, end);
+    const young = this.young.find(hash, bytes, view, start, end);
+    if (young >= 0) return this.hit(this.young, young);
+    const old = this.old.find(hash, bytes, view, start, end);
+    if (old < 0) return false;
+    this.hit(this.old, old);
+    this.store(bytes, view, start, end, this.hi, this.lo);
+    return true;
+  }
+
+  /** Remembers that `bytes[start..end)` canonicalize to a valid series with hash `hi:lo`. */
+  store(bytes: Uint8Array, view: DataView, start: number, end: number, hi: number, lo: number): void {
+    const length = end - start;
+    if (length > this.generationBytes) return;
+    const hash = hashBytes(bytes, view, start, end);
+    let slot = this.young.find(hash, bytes, view, start, end);
+    if (slot >= 0) return;
+    if (!this.young.fits(length)) {
+      this.old = this.young;
+      this.young = new CacheGeneration(this.generationBytes);
+      slot = this.young.find(hash, bytes, view, start, end);
+    }
+    this.young.store(~slot, hash, bytes, start, end, hi, lo);
+  }
+
+  private hit(generation: CacheGeneration, slot: number): true {
+    this.hi = generation.slots[slot * SLOT_INTS + 3] >>> 0;
+    this.lo = generation.slots[slot * SLOT_INTS + 4] >>> 0;
+    return true;
+  }
+}
+
+/** 32-bit hash of a byte run, 4 bytes at a time (the per-byte loop would cost as much as the rest). */
+function hashBytes(bytes: Uint8Array, view: DataView, start: number, end: number): number {
+  let hash = end - start;
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    hash = Math.imul(hash ^ view.getInt32(i, true), 0x9e3779b1);
+    hash ^= hash >>> 15;
+  }
+  for (; i < end; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
+  hash ^= hash >>> 13;
+  return Math.imul(hash, 0x85ebca6b) ^ (hash >>> 16);
+}

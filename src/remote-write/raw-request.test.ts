@@ -1,0 +1,100 @@
+import { isDeepStrictEqual } from 'node:util';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { loadCorpus } from '../../test/support/corpus.js';
+import { decodeWriteRequestFast } from './fast-decoder.js';
+import { scanWriteRequestV1 } from './raw-request.js';
+import { encodeWriteRequestV1 } from './reference-codec.js';
+import { decompressSnappy } from './snappy.js';
+import { countWriteRequest, type TimeSeries, type WriteRequest } from './types.js';
+
+/**
+ * The raw 1.0 path must give exactly what the full decoder gives, series by series, whenever it
+ * accepts a body; and whatever it accepts, the full decoder must accept too.
+ */
+
+const plain = (r: WriteRequest) => ({ version: r.version, timeseries: r.timeseries, metadata: r.metadata });
+
+function expectSameAsFullDecoder(body: Uint8Array, label: string): boolean {
+  const raw = scanWriteRequestV1(body);
+  if (raw === undefined) return false;
+  const full = decodeWriteRequestFast(body, '1.0'); // throws if the scan accepted what it must not
+  const lazily = Array.from({ length: raw.seriesCount }, (_, i) => raw.seriesAt(i));
+  if (!isDeepStrictEqual(lazily, full.timeseries)) expect(lazily, label).toStrictEqual(full.timeseries);
+  if (!isDeepStrictEqual(plain(raw), full)) expect(plain(raw), label).toStrictEqual(full);
+  expect(raw.counts, label).toEqual(countWriteRequest(full));
+  full.timeseries.forEach((ts, i) => {
+    const stamps = ts.samples.map((s) => s.timestamp);
+    expect([raw.times[2 * i], raw.times[2 * i + 1]], label).toEqual(stamps.length ? [Math.min(...stamps), Math.max(...stamps)] : [NaN, NaN]);
+  });
+  return true;
+}
+
+const text = fc.oneof(fc.constantFrom('', '__name__', 'job', 'instance', 'a', 'z', 'le', 'ä', 'x'.repeat(130)), fc.string({ maxLength: 8 }));
+const series: fc.Arbitrary<TimeSeries> = fc.record(
+  {
+    labels: fc.array(fc.record({ name: text, value: text }, { noNullPrototype: true }), { maxLength: 6 }),
+    samples: fc.array(
+      fc.record(
+        {
+          value: fc.oneof(fc.constant(0), fc.double({ noNaN: true })),
+          timestamp: fc.oneof(fc.constant(0), fc.integer({ min: -1000, max: 1000 }), fc.constant(1_700_000_000_000), fc.maxSafeInteger()),
+        },
+        { noNullPrototype: true },
+      ),
+      { maxLength: 3 },
+    ),
+    exemplars: fc.constant([]),
+    histograms: fc.constant([]),
+  },
+  { noNullPrototype: true },
+);
+const request: fc.Arbitrary<WriteRequest> = fc.record(
+  {
+    version: fc.constant('1.0' as const),
+    timeseries: fc.array(series, { maxLength: 5 }),
+    metadata: fc.array(
+      fc.record({ metricFamilyName: text, type: fc.constantFrom('counter' as const, 'gauge' as const), help: text, unit: text }, { noNullPrototype: true }),
+      { maxLength: 2 },
+    ),
+  },
+  { noNullPrototype: true },
+);
+
+describe('scanWriteRequestV1', () => {
+  it('indexes every corpus body and builds the same series as the full decoder', () => {
+    for (const { file, body } of loadCorpus()) {
+      expect(expectSameAsFullDecoder(decompressSnappy(body, 64 << 20), file), `${file} scanned`).toBe(true);
+    }
+  });
+
+  it('agrees with the full decoder on generated requests', () => {
+    fc.assert(
+      fc.property(request, (req) => {
+        expectSameAsFullDecoder(encodeWriteRequestV1(req), JSON.stringify(req));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('accepts nothing from corrupted bodies that the full decoder refuses or reads differently', () => {
+    fc.assert(
+      fc.property(request, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.boolean(), (req, at, byte, truncate) => {
+        const body = Buffer.from(encodeWriteRequestV1(req));
+        if (body.length === 0) return;
+        const i = at % body.length;
+        const corrupted = truncate ? body.subarray(0, i) : (body[i] = byte, body);
+        expectSameAsFullDecoder(corrupted, `${JSON.stringify(req)} @${i}`);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('leaves exemplars, histograms and non-ASCII labels to the full decoder', () => {
+    const base = { version: '1.0' as const, metadata: [] };
+    const ts = { labels: [{ name: '__name__', value: 'up' }], samples: [], exemplars: [], histograms: [] };
+    expect(scanWriteRequestV1(encodeWriteRequestV1({ ...base, timeseries: [ts] }))).toBeDefined();
+    expect(scanWriteRequestV1(encodeWriteRequestV1({ ...base, timeseries: [{ ...ts, labels: [{ name: '__name__', value: 'ä' }] }] }))).toBeUndefined();
+    expect(scanWriteRequestV1(encodeWriteRequestV1({ ...base, timeseries: [{ ...ts, exemplars: [{ labels: [], value: 1, timestamp: 1 }] }] }))).toBeUndefined();
+  });
+});

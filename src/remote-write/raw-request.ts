@@ -1,0 +1,206 @@
+import { decodeMetricMetadataV1, decodeSeriesV1 } from './fast-decoder.js';
+import type { MetricMetadata, TimeSeries, WriteCounts, WriteRequest } from './types.js';
+import { WireReader } from './wire-reader.js';
+
+/**
+ * A remote-write 1.0 request kept as its decoded (uncompressed) bytes plus an index of where each
+ * series and its labels are: nothing is turned into strings until a stage asks for a series.
+ * In the steady state nearly every series is already known to dedup, so canonicalize hashes the
+ * raw label bytes and dedup drops the series without anyone ever building its labels.
+ *
+ * `scanWriteRequestV1` only accepts bodies in the shape Prometheus (and every sender we know)
+ * writes: series made of their label fields first (ASCII name, then value), then samples
+ * `{value, timestamp}`; request metadata is decoded at once. Anything else (exemplars, histograms,
+ * UTF-8 labels, unknown fields, odd encodings) returns undefined and the caller uses the full
+ * decoder, which also reports errors as before. What the scan accepts, the full decoder decodes
+ * without failing, and series are built with its own per-series code, so both give the same.
+ */
+export class RawWriteRequestV1 implements WriteRequest {
+  readonly version = '1.0' as const;
+  private built: TimeSeries[] | undefined;
+
+  constructor(
+    /** The uncompressed protobuf body. */
+    readonly bytes: Uint8Array,
+    /** Per series, 3 numbers: start of the series message (= start of its labels), end of its labels, end of the message. */
+    readonly bounds: Int32Array,
+    /** Per series, first and last sample timestamp (ms); NaN when it has no sample. */
+    readonly times: Float64Array,
+    readonly seriesCount: number,
+    readonly metadata: MetricMetadata[],
+    readonly counts: WriteCounts,
+  ) {}
+
+  /** Every series, built on first use (stages that want them all: taps, a topology without canonicalize). */
+  get timeseries(): TimeSeries[] {
+    if (this.built === undefined) {
+      const all: TimeSeries[] = [];
+      for (let i = 0; i < this.seriesCount; i++) all.push(this.seriesAt(i));
+      this.built = all;
+    }
+    return this.built;
+  }
+
+  /** Series `index`, exactly as the full decoder decodes it (the scan made sure it cannot fail). */
+  seriesAt(index: number): TimeSeries {
+    if (this.built !== undefined) return this.built[index];
+    const reader = new WireReader(this.bytes);
+    reader.pos = this.bounds[3 * index];
+    return decodeSeriesV1(reader, this.bounds[3 * index + 2]);
+  }
+}
+
+const TIMESERIES = 0x0a; // field 1, length-delimited
+const METADATA = 0x1a; // field 3, length-delimited
+const LABEL = 0x0a; // TimeSeries field 1
+const SAMPLE = 0x12; // TimeSeries field 2
+const SAMPLE_VALUE = 0x09; // Sample field 1, fixed64
+const SAMPLE_TIMESTAMP = 0x10; // Sample field 2, varint
+
+/** Set by readLength: where the length-delimited bytes start. */
+let lengthEnd = 0;
+
+/** A varint length of at most 4 bytes (< 2^28) at `pos`, or -1. */
+function readLength(bytes: Uint8Array, pos: number, end: number): number {
+  let value = 0;
+  for (let shift = 0; shift < 28; shift += 7) {
+    if (pos >= end) return -1;
+    const byte = bytes[pos++];
+    value |= (byte & 0x7f) << shift;
+    if (byte < 0x80) {
+      lengthEnd = pos;
+      return value;
+    }
+  }
+  return -1;
+}
+
+const LABEL_NAME = 0x0a; // Label field 1
+const LABEL_VALUE = 0x12; // Label field 2
+
+/**
+ * A label message `[name] [value]`, in that order, each at most once and ASCII: what the full
+ * decoder decodes without any possible failure. Anything else is left to it.
+ */
+function isPlainLabel(bytes: Uint8Array, view: DataView, start: number, end: number): boolean {
+  let q = start;
+  if (q < end && bytes[q] === LABEL_NAME) {
+    const length = readLength(bytes, q + 1, end);
+    if (length < 0) return false;
+    q = lengthEnd + length;
+    if (q > end || !isAscii(bytes, view, lengthEnd, q)) return false;
+  }
+  if (q < end && bytes[q] === LABEL_VALUE) {
+    const length = readLength(bytes, q + 1, end);
+    if (length < 0) return false;
+    q = lengthEnd + length;
+    if (q > end || !isAscii(bytes, view, lengthEnd, q)) return false;
+  }
+  return q === end;
+}
+
+function isAscii(bytes: Uint8Array, view: DataView, start: number, end: number): boolean {
+  let high = 0;
+  let i = start;
+  for (; i + 4 <= end; i += 4) high |= view.getInt32(i, true);
+  for (; i < end; i++) high |= bytes[i];
+  return (high & 0x80808080) === 0;
+}
+
+/**
+ * Indexes a decoded 1.0 body without building strings; undefined when it is not in the usual
+ * shape (the caller then decodes it in full).
+ */
+export function scanWriteRequestV1(bytes: Uint8Array): RawWriteRequestV1 | undefined {
+  const end = bytes.length;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let bounds = new Int32Array(3 * 512);
+  let times = new Float64Array(2 * 512);
+  let count = 0;
+  let samples = 0;
+  let metadataAt: number[] | undefined;
+  let pos = 0;
+  while (pos < end) {
+    const fieldTag = bytes[pos];
+    const length = readLength(bytes, pos + 1, end);
+    if (length < 0) return undefined;
+    const start = lengthEnd;
+    const fieldEnd = start + length;
+    if (fieldEnd > end) return undefined;
+    if (fieldTag === METADATA) {
+      (metadataAt ??= []).push(start, fieldEnd);
+      pos = fieldEnd;
+      continue;
+    }
+    if (fieldTag !== TIMESERIES) return undefined;
+
+    // Labels: a run of label fields at the start of the series.
+    let p = start;
+    while (p < fieldEnd && bytes[p] === LABEL) {
+      const labelLength = readLength(bytes, p + 1, fieldEnd);
+      if (labelLength < 0) return undefined;
+      p = lengthEnd + labelLength;
+      if (p > fieldEnd || !isPlainLabel(bytes, view, lengthEnd, p)) return undefined;
+    }
+    const labelsEnd = p;
+    // Samples: each `[09 <8 bytes>] [10 <varint>]`, both fields optional (zero values are left out).
+    let first = NaN;
+    let last = NaN;
+    while (p < fieldEnd) {
+      if (bytes[p] !== SAMPLE) return undefined;
+      const sampleLength = readLength(bytes, p + 1, fieldEnd);
+      if (sampleLength < 0) return undefined;
+      let s = lengthEnd;
+      const sampleEnd = s + sampleLength;
+      if (sampleEnd > fieldEnd) return undefined;
+      if (s < sampleEnd && bytes[s] === SAMPLE_VALUE) s += 9;
+      let timestamp = 0;
+      if (s < sampleEnd && bytes[s] === SAMPLE_TIMESTAMP) {
+        // Up to 7 varint bytes (< 2^49 ms, beyond the year 10000); longer ones (negative) go the full way.
+        s++;
+        let scale = 1;
+        for (let i = 0; ; i++) {
+          if (i === 7 || s >= sampleEnd) return undefined;
+          const byte = bytes[s++];
+          timestamp += (byte & 0x7f) * scale;
+          if (byte < 0x80) break;
+          scale *= 128;
+        }
+      }
+      if (s !== sampleEnd) return undefined;
+      if (!(timestamp >= first)) first = timestamp; // NaN-safe: the first sample sets both
+      if (!(timestamp <= last)) last = timestamp;
+      samples++;
+      p = sampleEnd;
+    }
+
+    if (count * 3 === bounds.length) {
+      const grownBounds = new Int32Array(bounds.length * 2);
+      grownBounds.set(bounds);
+      bounds = grownBounds;
+      const grownTimes = new Float64Array(times.length * 2);
+      grownTimes.set(times);
+      times = grownTimes;
+    }
+    bounds[3 * count] = start;
+    bounds[3 * count + 1] = labelsEnd;
+    bounds[3 * count + 2] = fieldEnd;
+    times[2 * count] = first;
+    times[2 * count + 1] = last;
+    count++;
+    pos = fieldEnd;
+  }
+  const metadata: MetricMetadata[] = [];
+  if (metadataAt !== undefined) {
+    const reader = new WireReader(bytes);
+    try {
+      for (let i = 0; i < metadataAt.length; i += 2) {
+        reader.pos = metadataAt[i];
+        metadata.push(decodeMetricMetadataV1(reader, metadataAt[i + 1]));
+      }
+    } catch {
+      return undefined; // the full decoder reports it, with its path
+    }
+  }
+  return new RawWriteRequestV1(bytes, bounds, times, count, metadata, { samples, histograms: 0, exemplars: 0 });
+}
