@@ -166,6 +166,36 @@ export function describeSeriesQueries(openStore: OpenStore): void {
     });
   });
 
+  describe('series index: a pair gaining series over many batches', () => {
+    it('reads every chunk of a pair and answers like a full scan', async () => {
+      const chunked = await createSqlSeriesIndex(await openStore());
+      const expected = new ReferenceIndex();
+      // 40 batches: `job="shared"` gets one chunk per batch, `pod` values one series each, and a
+      // batch re-sends earlier series (known: no new chunk).
+      for (let b = 0; b < 40; b++) {
+        const batch = Array.from({ length: 5 }, (_, i) =>
+          canonicalSeries({ __name__: i % 2 ? 'up' : 'down', job: 'shared', pod: `p${b * 5 + i}`, batch: String(b % 3) }, { first: b * 10, last: b * 10 + 5 }),
+        );
+        if (b > 0) batch.push(canonicalSeries({ __name__: 'up', job: 'shared', pod: `p${b * 5 - 4}`, batch: String((b - 1) % 3) }, { first: b * 10, last: b * 10 + 5 }));
+        await chunked.writeBatch(seriesBatch(batch));
+        expected.write(batch);
+      }
+      for (const selector of ['{job="shared"}', 'up{job="shared", batch="1"}', '{pod=~"p1.*", job!="x"}', '{batch=~"0|2", __name__!="up"}']) {
+        const matchers = [parseSeriesSelector(selector)];
+        for (const range of [{}, { start: 100, end: 150 }, { start: 395 }, { limit: 7 }]) {
+          expect(await chunked.series(matchers, range)).toEqual(expected.series(matchers, range));
+          expect(await chunked.labelValues('pod', { matcherSets: matchers, ...range })).toEqual(expected.labelValues('pod', { matcherSets: matchers, ...range }));
+        }
+      }
+      for (const range of [{}, { start: 100, end: 150 }, { start: 152, end: 153 }]) {
+        expect(await chunked.labelValues('batch', range)).toEqual(expected.labelValues('batch', range));
+        expect(await chunked.labelNames(range)).toEqual(expected.labelNames(range));
+      }
+      expect(await chunked.series([parseSeriesSelector('{job="shared"}')])).toHaveLength(200);
+      await chunked.close();
+    });
+  });
+
   describe('series index: look-alike and long texts', () => {
     // Trailing spaces (PAD SPACE collations ignore them), case, a value of exactly the MySQL key
     // limit (1024 bytes) and just past it, long values sharing a prefix longer than that limit and
