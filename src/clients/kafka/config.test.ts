@@ -59,7 +59,13 @@ describe('producer options', () => {
   });
 
   it('defaults to an idempotent, uncompressed producer', () => {
-    expect(resolveProducerOptions('kafkajs')).toEqual({ compression: 'none', idempotent: true, sendTimeoutMs: 30_000 });
+    expect(resolveProducerOptions('kafkajs')).toEqual({ compression: 'none', idempotent: true, sendTimeoutMs: 30_000, lingerMs: 0 });
+  });
+
+  it('takes a linger of 0 ms or more', () => {
+    expect(resolveProducerOptions('confluent', { lingerMs: 5 }).lingerMs).toBe(5);
+    expect(producerOptionProblems('confluent', { lingerMs: -1 }).map((p) => p.path)).toEqual(['lingerMs']);
+    expect(producerOptionProblems('confluent', { lingerMs: 1.5 }).map((p) => p.path)).toEqual(['lingerMs']);
   });
 });
 

@@ -52,6 +52,11 @@ export interface ProducerOptions {
   idempotent?: boolean;
   /** How long one `send` may take, retries included. Default 30000. */
   sendTimeoutMs?: number;
+  /**
+   * confluent only: how long librdkafka waits for more messages before a produce request, so that
+   * concurrent sends share requests (librdkafka's linger.ms). kafkajs sends each call as it comes. Default 0.
+   */
+  lingerMs?: number;
 }
 
 export interface ConsumerOptions {
@@ -117,6 +122,9 @@ export function producerOptionProblems(adapter: KafkaAdapterName, options: Produ
     });
   }
   checkPositiveInts({ sendTimeoutMs: options.sendTimeoutMs }, prefix, problems);
+  if (options.lingerMs !== undefined && !(Number.isInteger(options.lingerMs) && options.lingerMs >= 0 && options.lingerMs <= 900_000)) {
+    problems.push({ path: `${prefix}lingerMs`, message: `must be a whole number of ms from 0 to 900000, got ${String(options.lingerMs)}` });
+  }
   return problems;
 }
 
@@ -171,6 +179,7 @@ export function resolveProducerOptions(adapter: KafkaAdapterName, options: Produ
     compression: options.compression ?? 'none',
     idempotent: options.idempotent ?? true,
     sendTimeoutMs: options.sendTimeoutMs ?? 30_000,
+    lingerMs: options.lingerMs ?? 0,
   };
 }
 

@@ -2,6 +2,7 @@ import { context as otelContext, propagation } from '@opentelemetry/api';
 import { mergeMap } from 'rxjs';
 import { z } from 'zod';
 import { KAFKA_COMPRESSIONS, producerOptionProblems, type KafkaCompression, type OutgoingMessage } from '../../clients/kafka/index.js';
+import { duration } from '../../config/units.js';
 import { ConfigError } from '../../errors.js';
 import { encodeSeriesBatch } from '../../events/index-event.js';
 import type { SeriesBatch } from '../../remote-write/canonical.js';
@@ -15,6 +16,9 @@ export const kafkaSinkConfig = z.strictObject({
   topic: z.string().min(1).describe('Topic of the series events (weir.v1.IndexEvent, keyed by series hash).'),
   compression: z.enum(KAFKA_COMPRESSIONS as [KafkaCompression, ...KafkaCompression[]]).default('none').describe('Batch compression; the kafkajs adapter supports none and gzip, confluent all of them.'),
   max_messages_per_send: z.number().int().min(1).max(100_000).default(2000).describe('A batch with more series events is sent in several produce calls of at most this many messages.'),
+  linger: duration().prefault('5ms').describe(
+    'confluent adapter: how long librdkafka gathers messages before a produce request, so that batches in flight at the same time share requests (librdkafka linger.ms; adds up to this much latency). The kafkajs adapter sends each batch as it comes.',
+  ),
   create_topic_partitions: z.number().int().min(1).optional().describe('Create the topic with this many partitions if it does not exist (for development; production topics are usually made by their owners).'),
 });
 
@@ -34,7 +38,7 @@ export const kafkaSink = defineProcessor({
     const kafka = ctx.resources.get<KafkaResource>(config.kafka, 'kafka');
     const problems = producerOptionProblems(kafka.client.adapter, { compression: config.compression }, 'compression: ');
     if (problems.length > 0) throw new ConfigError(`${ctx.pipeline}.${ctx.stage}: ${problems.map((p) => p.message).join('; ')}`, problems);
-    const producer = kafka.producer({ compression: config.compression });
+    const producer = kafka.producer({ compression: config.compression, lingerMs: Math.round(config.linger) });
     const source = `${ctx.pipeline}/${ctx.stage}`;
     let topicReady: Promise<unknown> | undefined;
     return mergeMap(async (msg: Message<SeriesBatch>) => {

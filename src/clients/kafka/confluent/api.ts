@@ -95,3 +95,26 @@ export interface ConfluentAdmin extends Connectable {
   ): Promise<Array<{ partition: number; offset: string }>>;
   deleteTopics(options: { topics: string[]; timeout?: number }): Promise<void>;
 }
+
+/** A librdkafka error as the callback API reports it. */
+export interface RdKafkaError {
+  message: string;
+  code: number;
+  isFatal?: boolean;
+  isRetriable?: boolean;
+}
+
+/** `Producer` of the callback API: one native call per message, delivery reports as events. */
+export interface RdKafkaProducer {
+  connect(metadataOptions: object | null, callback: (err: RdKafkaError | null) => void): void;
+  /** Throws when the message cannot be queued (queue full, unknown topic with auto-creation off...). */
+  produce(topic: string, partition: number, value: Buffer, key: Buffer, timestamp: number, opaque: unknown, headers: Array<Record<string, Buffer | string>> | undefined): unknown;
+  setPollInBackground(enabled: boolean): void;
+  flush(timeoutMs: number, callback: (err: RdKafkaError | null) => void): void;
+  disconnect(callback: (err: RdKafkaError | null) => void): void;
+  on(event: 'delivery-report', listener: (err: RdKafkaError | null, report: { opaque?: unknown; topic: string; partition: number }) => void): this;
+  on(event: 'event.error', listener: (err: RdKafkaError) => void): this;
+  on(event: 'event.log', listener: (log: { severity: number; fac: string; message: string }) => void): this;
+}
+
+export type RdKafkaProducerConstructor = new (config: Record<string, unknown>) => RdKafkaProducer;

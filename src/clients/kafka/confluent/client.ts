@@ -1,12 +1,12 @@
-/** The confluent adapter: librdkafka through `@confluentinc/kafka-javascript`'s KafkaJS-style API. */
+/** The confluent adapter: librdkafka through `@confluentinc/kafka-javascript` (its KafkaJS-style API; the callback API for producing). */
 import { COMPRESSION_SUPPORT, resolveConsumerOptions, resolveProducerOptions } from '../config.js';
 import type { KafkaLogger, KafkaLogLevel, ResolvedClientConfig } from '../config.js';
 import type { KafkaClient } from '../types.js';
 import { ConfluentAdmin } from './admin.js';
-import type { ConfluentKafkaJS, ConfluentLogger } from './api.js';
+import type { ConfluentLogger } from './api.js';
 import { ConfluentConsumer } from './consumer.js';
 import { confluentErrorMapper } from './errors.js';
-import { loadConfluentKafkaJS, type ModuleLoader } from './load.js';
+import { loadConfluentLibrary, type ModuleLoader } from './load.js';
 import { ConfluentProducer } from './producer.js';
 
 const RANK: Record<KafkaLogLevel, number> = { nothing: 0, error: 1, warn: 2, info: 3, debug: 4 };
@@ -28,7 +28,7 @@ function bridgeLogger(logger: KafkaLogger, level: KafkaLogLevel): ConfluentLogge
 }
 
 export function createConfluentClient(config: ResolvedClientConfig, load?: ModuleLoader): KafkaClient {
-  const lib: ConfluentKafkaJS = loadConfluentKafkaJS(load);
+  const { kafkaJS: lib, Producer } = loadConfluentLibrary(load);
   const mapError = confluentErrorMapper(lib.ErrorCodes);
   const kafka = new lib.Kafka({
     kafkaJS: {
@@ -43,7 +43,7 @@ export function createConfluentClient(config: ResolvedClientConfig, load?: Modul
   return {
     adapter: 'confluent',
     capabilities: { compression: COMPRESSION_SUPPORT.confluent, revokeBlocksRebalance: true },
-    producer: (options) => new ConfluentProducer(kafka, resolveProducerOptions('confluent', options), mapError),
+    producer: (options) => new ConfluentProducer(Producer, config, resolveProducerOptions('confluent', options), mapError),
     consumer: (options) => new ConfluentConsumer(lib, kafka, resolveConsumerOptions(options), mapError),
     admin: () => new ConfluentAdmin(kafka, config.requestTimeoutMs, mapError),
   };

@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { ConfigError } from '../../../errors.js';
-import type { ConfluentKafkaJS } from './api.js';
+import type { ConfluentKafkaJS, RdKafkaProducerConstructor } from './api.js';
 
 export const CONFLUENT_PACKAGE = '@confluentinc/kafka-javascript';
 
@@ -15,7 +15,17 @@ const requireFromHere: ModuleLoader = createRequire(import.meta.url);
 
 const HOW_TO_FIX = `run scripts/install-confluent.sh, or use adapter 'kafkajs'`;
 
+export interface ConfluentLibrary {
+  kafkaJS: ConfluentKafkaJS;
+  /** The callback API's producer (node-rdkafka style), which the hot produce path uses. */
+  Producer: RdKafkaProducerConstructor;
+}
+
 export function loadConfluentKafkaJS(load: ModuleLoader = requireFromHere): ConfluentKafkaJS {
+  return loadConfluentLibrary(load).kafkaJS;
+}
+
+export function loadConfluentLibrary(load: ModuleLoader = requireFromHere): ConfluentLibrary {
   let loaded: unknown;
   try {
     loaded = load(CONFLUENT_PACKAGE);
@@ -28,10 +38,11 @@ export function loadConfluentKafkaJS(load: ModuleLoader = requireFromHere): Conf
       : `Kafka adapter 'confluent': ${CONFLUENT_PACKAGE} is installed but does not load (${error.message}): ${HOW_TO_FIX}`;
     throw new ConfigError(message, [{ path: 'adapter', message }]);
   }
-  const kafkaJS = (loaded as { KafkaJS?: ConfluentKafkaJS } | null)?.KafkaJS;
-  if (!kafkaJS?.Kafka) {
+  const library = loaded as { KafkaJS?: ConfluentKafkaJS; Producer?: RdKafkaProducerConstructor } | null;
+  const kafkaJS = library?.KafkaJS;
+  if (!kafkaJS?.Kafka || typeof library?.Producer !== 'function') {
     const message = `Kafka adapter 'confluent': ${CONFLUENT_PACKAGE} has no KafkaJS API (a version before 1.0?)`;
     throw new ConfigError(message, [{ path: 'adapter', message }]);
   }
-  return kafkaJS;
+  return { kafkaJS, Producer: library.Producer };
 }
