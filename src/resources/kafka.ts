@@ -1,9 +1,15 @@
 import { z } from 'zod';
-import { createKafkaClient, KAFKA_ADAPTERS, type ConsumerOptions, type KafkaAdmin, type KafkaClient, type KafkaConsumer, type KafkaProducer, type ProducerOptions } from '../clients/kafka/index.js';
+import { chooseKafkaAdapter, createKafkaClient, KAFKA_ADAPTERS, type ConsumerOptions, type KafkaAdmin, type KafkaClient, type KafkaConsumer, type KafkaProducer, type ProducerOptions } from '../clients/kafka/index.js';
 import { defineResource, type Resource } from '../topology/declaration.js';
 
 export const kafkaConfig = z.strictObject({
-  adapter: z.enum(KAFKA_ADAPTERS as ['kafkajs', 'confluent']).default('kafkajs').describe('kafkajs (pure JavaScript, always available) or confluent (@confluentinc/kafka-javascript on librdkafka: faster, and snappy/lz4/zstd compression; an optional dependency that must be built).'),
+  adapter: z
+    .enum(['auto', ...KAFKA_ADAPTERS] as ['auto', 'kafkajs', 'confluent'])
+    .default('kafkajs')
+    .describe(
+      'kafkajs (pure JavaScript, always available), confluent (@confluentinc/kafka-javascript on librdkafka: about twice the messages per CPU-second, and snappy/lz4/zstd compression; an optional dependency that must be built, see scripts/install-confluent.sh), ' +
+        'or auto: confluent where it loads, else kafkajs with a warning saying why.',
+    ),
   brokers: z
     .union([z.string(), z.array(z.string()).min(1)])
     .transform((v) => (typeof v === 'string' ? v.split(',').map((b) => b.trim()).filter(Boolean) : v))
@@ -27,7 +33,9 @@ export const kafka = defineResource({
   provides: ['kafka'],
   config: kafkaConfig,
   async open(config, ctx): Promise<KafkaResource> {
-    const client = createKafkaClient({ adapter: config.adapter, brokers: config.brokers, clientId: config.client_id, logger: ctx.logger, logLevel: 'warn' });
+    const { adapter, fallbackReason } = chooseKafkaAdapter(config.adapter);
+    if (fallbackReason) ctx.logger.warn({ resource: ctx.name, reason: fallbackReason }, 'kafka adapter auto: using kafkajs, confluent is not available');
+    const client = createKafkaClient({ adapter, brokers: config.brokers, clientId: config.client_id, logger: ctx.logger, logLevel: 'warn' });
     const producers: KafkaProducer[] = [];
     const consumers: KafkaConsumer[] = [];
     const admins: KafkaAdmin[] = [];

@@ -25,6 +25,7 @@ export function createKafkaClient(config: KafkaClientConfig, deps: KafkaClientDe
   return resolved.adapter === 'confluent' ? createConfluentClient(resolved, deps.loadModule) : createKafkajsClient(resolved);
 }
 
+export { chooseKafkaAdapter, type ChosenAdapter, type KafkaAdapterChoice } from './adapter-choice.js';
 export {
   clientConfigProblems,
   consumerOptionProblems,
