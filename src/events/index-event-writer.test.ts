@@ -63,6 +63,15 @@ describe('hand-written IndexEvent encoder', () => {
     }
   });
 
+  it('matches protobufjs for events past 16 KiB (3-byte lengths) and batches past the scratch buffer', () => {
+    const big = series([['__name__', 'big'], ['a', 'x'.repeat(20_000)], ['b', 'é'.repeat(9_000)]], 1, 2);
+    const small = Array.from({ length: 2000 }, (_, i) => series([['__name__', `m${i}`], ['job', 'j'.repeat(i % 200)]], i, i + 1));
+    const batch = batchOf([...small.slice(0, 1000), big, ...small.slice(1000)], [{ metricFamilyName: 'h', type: 'gauge', help: 'ü'.repeat(70_000), unit: 'u' }]);
+    const fast = encodeSeriesBatch(batch, 'ingest/kafka_series');
+    const reference = encodeSeriesBatchReference(batch, 'ingest/kafka_series');
+    expect(Buffer.concat(fast.map((e) => Buffer.concat([e.key, e.value]))).equals(Buffer.concat(reference.map((e) => Buffer.concat([e.key, e.value]))))).toBe(true);
+  });
+
   it('is decoded by the indexer with every field intact', () => {
     const batch = batchOf(
       [series([['__name__', 'up'], ['job', 'node']], 1000, 2000), series([['__name__', 'é€😀'], ['a', 'line\nbreak']], -5, Number.MAX_SAFE_INTEGER)],

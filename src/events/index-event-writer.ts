@@ -1,6 +1,7 @@
 /**
- * A hand-written weir.v1.IndexEvent encoder for the hot path: a whole batch is written into one
- * buffer (sized by a first pass), and each message's key and value are views into it. protobufjs
+ * A hand-written weir.v1.IndexEvent encoder for the hot path: a whole batch is written in one pass
+ * into a reused scratch buffer, then copied into one buffer of its exact size; each message's key
+ * and value are views into that. protobufjs
  * builds a writer, an object per field and a buffer per message; on the new-series path that was
  * most of the sink's CPU. The layout is the .proto's, fields in number order; a test decodes its
  * output with protobufjs (index-event-writer.test.ts) to keep the two in step.
@@ -38,38 +39,30 @@ function lengthSize(n: number): number {
   return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
 }
 
-/** Bytes of an int64 varint: negative numbers take 10 (two's complement), as protobuf says. */
-function int64Size(n: number): number {
-  if (n < 0 || !Number.isSafeInteger(n)) return 10;
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
+/** Most bytes a string field of `text` can take: a UTF-16 unit is at most 3 bytes of UTF-8. */
+const stringFieldBound = (text: string) => 6 + 3 * text.length;
+/** Most bytes of an int64 field: tag + 10. */
+const INT64_FIELD_BOUND = 11;
+/** A length written in this many bytes first; moved when the content turns out longer or shorter. */
+const SERIES_LENGTH_RESERVE = 2;
+const LABEL_LENGTH_RESERVE = 1;
 
-/** UTF-8 length; label text is nearly always ASCII, which needs no encoder call. */
-function utf8Size(text: string): number {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return Buffer.byteLength(text, 'utf8');
-  return text.length;
-}
+/** Reused between batches (encoding is synchronous), grown when a batch needs more. */
+let scratch = Buffer.allocUnsafe(1 << 16);
 
-/** Length-delimited field sizes: tag + length varint + payload. */
-const fieldSize = (payload: number) => 1 + lengthSize(payload) + payload;
-/** proto3 leaves out scalars at their default (0, ''), as protobufjs does: so does this encoder. */
-const stringFieldSize = (text: number) => (text === 0 ? 0 : fieldSize(text));
-const int64FieldSize = (n: number) => (n === 0 ? 0 : 1 + int64Size(n));
-
-class BufferWriter {
+class ScratchWriter {
   at = 0;
-  constructor(readonly buf: Buffer) {}
+  buf = scratch;
 
-  byte(b: number): void {
-    this.buf[this.at++] = b;
+  /** Room for `bytes` more, growing the scratch buffer (and keeping what is written) if needed. */
+  reserve(bytes: number): void {
+    if (this.at + bytes <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + bytes));
+    this.buf.copy(grown, 0, 0, this.at);
+    this.buf = scratch = grown;
   }
 
-  length(n: number): void {
+  varint32(n: number): void {
     while (n >= 0x80) {
       this.buf[this.at++] = (n & 0x7f) | 0x80;
       n >>>= 7;
@@ -77,8 +70,38 @@ class BufferWriter {
     this.buf[this.at++] = n;
   }
 
-  int64(n: number): void {
-    if (n >= 0 && Number.isSafeInteger(n)) {
+  /** Opens a length-delimited field: its tag and `reserve` bytes for the length; returns where content starts. */
+  open(tag: number, reserve: number): number {
+    this.buf[this.at++] = tag;
+    this.at += reserve;
+    return this.at;
+  }
+
+  /**
+   * Writes the length of the content from `contentAt` on into the `reserve` bytes before it, moving
+   * the content if it needs more or fewer; returns where the content starts now.
+   */
+  close(contentAt: number, reserve: number): number {
+    const length = this.at - contentAt;
+    const size = lengthSize(length);
+    if (size !== reserve) {
+      this.buf.copyWithin(contentAt + size - reserve, contentAt, this.at);
+      this.at += size - reserve;
+    }
+    let n = length;
+    let p = contentAt - reserve;
+    while (n >= 0x80) {
+      this.buf[p++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    this.buf[p] = n;
+    return contentAt + size - reserve;
+  }
+
+  int64Field(tag: number, n: number): void {
+    if (n === 0) return;
+    this.buf[this.at++] = tag;
+    if (n > 0 && Number.isSafeInteger(n)) {
       while (n >= 0x80) {
         this.buf[this.at++] = (n % 128) | 0x80;
         n = Math.floor(n / 128);
@@ -95,113 +118,99 @@ class BufferWriter {
     this.buf[this.at++] = Number(v);
   }
 
-  /** `text` of `size` UTF-8 bytes (from utf8Size). */
-  text(text: string, size: number): void {
-    if (size === text.length) {
-      for (let i = 0; i < size; i++) this.buf[this.at++] = text.charCodeAt(i);
-    } else {
-      this.at += this.buf.write(text, this.at, size, 'utf8');
+  /** A string field, left out when empty (proto3). Label text is nearly always ASCII: copied as is, with no encoder call. */
+  stringField(tag: number, text: string): void {
+    const units = text.length;
+    if (units === 0) return;
+    this.buf[this.at++] = tag;
+    const lengthAt = this.at;
+    this.varint32(units);
+    for (let i = 0; i < units; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0x7f) {
+        this.at = lengthAt;
+        const bytes = Buffer.byteLength(text, 'utf8');
+        this.varint32(bytes);
+        this.at += this.buf.write(text, this.at, bytes, 'utf8');
+        return;
+      }
+      this.buf[this.at++] = c;
     }
   }
 
-  stringField(tag: number, text: string, size: number): void {
-    if (size === 0) return;
-    this.buf[this.at++] = tag;
-    this.length(size);
-    this.text(text, size);
-  }
-
-  int64Field(tag: number, n: number): void {
-    if (n === 0) return;
-    this.buf[this.at++] = tag;
-    this.int64(n);
-  }
-
-  hash(hash: bigint): void {
-    this.buf.writeBigUInt64BE(BigInt.asUintN(64, hash), this.at);
-    this.at += 8;
+  bytes(from: Uint8Array): void {
+    for (let i = 0; i < from.length; i++) this.buf[this.at++] = from[i];
   }
 }
 
-/** A SeriesEvent's size; pushes each label's name and value sizes and its Label size for the second pass. */
-function measureSeries(s: CanonicalSeries, textSizes: number[], labelSizes: number[]): number {
-  let size = 2 + 8; // hash
-  for (const l of s.labels) {
-    const name = utf8Size(l.name);
-    const value = utf8Size(l.value);
-    textSizes.push(name, value);
-    const label = stringFieldSize(name) + stringFieldSize(value);
-    labelSizes.push(label);
-    size += fieldSize(label);
-  }
-  return size + int64FieldSize(s.firstTimestamp) + int64FieldSize(s.lastTimestamp);
+/** The fields every event of a batch ends with (source, received_at_ms), encoded once per batch. */
+function batchTrailer(source: string, receivedAt: number): Uint8Array {
+  const w = new ScratchWriter();
+  w.buf = Buffer.allocUnsafe(stringFieldBound(source) + INT64_FIELD_BOUND);
+  w.stringField(EVENT_SOURCE, source);
+  w.int64Field(EVENT_RECEIVED_AT, receivedAt);
+  return Uint8Array.prototype.slice.call(w.buf, 0, w.at);
 }
 
 /**
- * One IndexEvent per series, then one per metadata entry, as protobufjs would encode them: values
- * and keys (8-byte big-endian hash) are views of a single buffer. `metadataKey` gives a metadata
- * entry's 8-byte key.
+ * One IndexEvent per series, then one per metadata entry, byte for byte as protobufjs encodes
+ * them: values and keys (8-byte big-endian hash) are views of a single buffer. `metadataKey` gives
+ * a metadata entry's 8-byte key.
  */
 export function writeIndexEvents(series: readonly CanonicalSeries[], metadata: readonly MetricMetadata[], source: string, receivedAt: number, metadataKey: (m: MetricMetadata) => Buffer): EncodedEvent[] {
-  const sourceSize = utf8Size(source);
-  const trailer = stringFieldSize(sourceSize) + int64FieldSize(receivedAt);
-  const textSizes: number[] = [];
-  const labelSizes: number[] = [];
-  const seriesEventSizes = new Array<number>(series.length);
-  let total = 0;
-  for (let i = 0; i < series.length; i++) {
-    const size = measureSeries(series[i], textSizes, labelSizes);
-    seriesEventSizes[i] = size;
-    total += fieldSize(size) + trailer;
-  }
-  const metadataSizes: number[] = [];
-  for (const m of metadata) {
-    const fields = [utf8Size(m.metricFamilyName), utf8Size(m.type), utf8Size(m.help), utf8Size(m.unit)];
-    const event = fields.reduce((n, f) => n + stringFieldSize(f), 0);
-    metadataSizes.push(...fields, event);
-    total += fieldSize(event) + trailer;
-  }
-
-  const w = new BufferWriter(Buffer.allocUnsafe(total));
-  const out = new Array<EncodedEvent>(series.length + metadata.length);
-  let text = 0;
-  let label = 0;
+  const count = series.length + metadata.length;
+  if (count === 0) return [];
+  const trailer = batchTrailer(source, receivedAt);
+  const w = new ScratchWriter();
+  // Where each event's value ends (and the next one starts), and where each series' hash is.
+  const ends = new Array<number>(count + 1);
+  const keys = new Array<number>(series.length);
+  ends[0] = 0;
   for (let i = 0; i < series.length; i++) {
     const s = series[i];
-    const start = w.at;
-    w.byte(EVENT_SERIES);
-    w.length(seriesEventSizes[i]);
-    w.byte(SERIES_HASH);
-    w.byte(8);
-    const keyAt = w.at;
-    w.hash(s.hash);
-    for (const l of s.labels) {
-      w.byte(SERIES_LABEL);
-      w.length(labelSizes[label++]);
-      w.stringField(LABEL_NAME, l.name, textSizes[text++]);
-      w.stringField(LABEL_VALUE, l.value, textSizes[text++]);
+    const labels = s.labels;
+    let bound = 1 + SERIES_LENGTH_RESERVE + 10 + 2 * INT64_FIELD_BOUND + trailer.length + 8;
+    for (let j = 0; j < labels.length; j++) bound += 2 + 5 + stringFieldBound(labels[j].name) + stringFieldBound(labels[j].value);
+    w.reserve(bound);
+    const seriesAt = w.open(EVENT_SERIES, SERIES_LENGTH_RESERVE);
+    w.buf[w.at++] = SERIES_HASH;
+    w.buf[w.at++] = 8;
+    w.buf.writeBigUInt64BE(BigInt.asUintN(64, s.hash), w.at);
+    w.at += 8;
+    for (let j = 0; j < labels.length; j++) {
+      const labelAt = w.open(SERIES_LABEL, LABEL_LENGTH_RESERVE);
+      w.stringField(LABEL_NAME, labels[j].name);
+      w.stringField(LABEL_VALUE, labels[j].value);
+      w.close(labelAt, LABEL_LENGTH_RESERVE);
     }
     w.int64Field(SERIES_FIRST, s.firstTimestamp);
     w.int64Field(SERIES_LAST, s.lastTimestamp);
-    w.stringField(EVENT_SOURCE, source, sourceSize);
-    w.int64Field(EVENT_RECEIVED_AT, receivedAt);
-    out[i] = { key: w.buf.subarray(keyAt, keyAt + 8), value: w.buf.subarray(start, w.at) };
+    // The hash is the content's first field, after its tag and length (0x0a 0x08).
+    keys[i] = w.close(seriesAt, SERIES_LENGTH_RESERVE) + 2;
+    w.bytes(trailer);
+    ends[i + 1] = w.at;
   }
-  let m5 = 0;
   for (let i = 0; i < metadata.length; i++) {
     const m = metadata[i];
-    const start = w.at;
-    const [name, type, help, unit, event] = metadataSizes.slice(m5, (m5 += 5));
-    w.byte(EVENT_METADATA);
-    w.length(event);
-    w.stringField(METADATA_NAME, m.metricFamilyName, name);
-    w.stringField(METADATA_TYPE, m.type, type);
-    w.stringField(METADATA_HELP, m.help, help);
-    w.stringField(METADATA_UNIT, m.unit, unit);
-    w.stringField(EVENT_SOURCE, source, sourceSize);
-    w.int64Field(EVENT_RECEIVED_AT, receivedAt);
-    out[series.length + i] = { key: metadataKey(m), value: w.buf.subarray(start, w.at) };
+    w.reserve(1 + 5 + stringFieldBound(m.metricFamilyName) + stringFieldBound(m.type) + stringFieldBound(m.help) + stringFieldBound(m.unit) + trailer.length);
+    const eventAt = w.open(EVENT_METADATA, SERIES_LENGTH_RESERVE);
+    w.stringField(METADATA_NAME, m.metricFamilyName);
+    w.stringField(METADATA_TYPE, m.type);
+    w.stringField(METADATA_HELP, m.help);
+    w.stringField(METADATA_UNIT, m.unit);
+    w.close(eventAt, SERIES_LENGTH_RESERVE);
+    w.bytes(trailer);
+    ends[series.length + i + 1] = w.at;
   }
-  if (w.at !== total) throw new Error(`index event writer: wrote ${w.at} bytes, measured ${total}`);
-  return out;
+
+  const out = Buffer.allocUnsafe(w.at);
+  w.buf.copy(out, 0, 0, w.at);
+  const events = new Array<EncodedEvent>(count);
+  for (let i = 0; i < series.length; i++) {
+    events[i] = { key: out.subarray(keys[i], keys[i] + 8), value: out.subarray(ends[i], ends[i + 1]) };
+  }
+  for (let i = series.length; i < count; i++) {
+    events[i] = { key: metadataKey(metadata[i - series.length]), value: out.subarray(ends[i], ends[i + 1]) };
+  }
+  return events;
 }
