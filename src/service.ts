@@ -1,4 +1,4 @@
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadServiceConfig, type LoadServiceConfigOptions, type ServiceConfig } from './config/service-config.js';
 import { createEdge, type Edge } from './edge/app.js';
@@ -41,12 +41,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const topology = await startTopology(spec, { registry, logger, metrics, http: edge.routes, dataDir: config.data_dir });
   edge.attach({ ready: topology.ready, index: spec.api.index ? topology.resource<IndexProvider>(spec.api.index) : undefined });
 
-  let server: ServerType | undefined;
+  let server: Server | undefined;
   let url: string | undefined;
   if (options.listen !== false) {
-    server = await new Promise<ServerType>((resolve, reject) => {
-      const s = serve({ fetch: edge.app.fetch, hostname: config.http.host, port: config.http.port }, () => resolve(s));
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = createServer(edge.listener({ hostname: config.http.host }));
       s.once('error', reject);
+      s.listen(config.http.port, config.http.host, () => resolve(s));
     });
     const address = server.address() as AddressInfo;
     url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;

@@ -1,13 +1,19 @@
 import { Hono } from 'hono';
+import { getRequestListener } from '@hono/node-server';
+import type { RequestListener } from 'node:http';
 import type { Logger } from '../logger.js';
 import type { RuntimeMetrics } from '../runtime/metrics.js';
-import { describeError, errorResponse } from './errors.js';
+import { describeError, errorResponse, toResponse } from './errors.js';
+import { edgeListener } from './node-listener.js';
 import { mountQueryApi, type IndexProvider } from './query-api.js';
-import type { HttpLimits, HttpRoutes } from './routes.js';
+import { readBodyWithLimit } from './read-body.js';
+import type { BodyHandler, BodyRequest, HttpLimits, HttpRoutes } from './routes.js';
 
 export interface Edge {
-  /** The Hono app: tests call `app.request()`; the service hands `app.fetch` to the HTTP server. */
+  /** The Hono app: tests call `app.request()`; it serves every route, the write routes too. */
   app: Hono;
+  /** What the HTTP server runs: sources' POST routes straight from node:http, the rest through `app`. */
+  listener(options: { hostname: string }): RequestListener;
   /** What sources mount their routes on. */
   routes: HttpRoutes;
   /** Wire the running topology in: readiness and the index the query API serves. */
@@ -19,12 +25,14 @@ export interface Edge {
 /** The HTTP edge, built without listening on a socket. */
 export function createEdge(options: { limits: HttpLimits; metrics: RuntimeMetrics; logger: Logger }): Edge {
   const app = new Hono();
+  const posts = new Map<string, BodyHandler>();
   let draining = false;
   let ready: () => boolean = () => false;
   let index: IndexProvider | undefined;
+  const logFailure = (err: unknown, path: string) => options.logger.error({ err: describeError(err), path }, 'request failed');
 
   app.onError((err, c) => {
-    options.logger.error({ err: describeError(err), path: c.req.path }, 'request failed');
+    logFailure(err, c.req.path);
     return errorResponse(err);
   });
   app.get('/-/healthy', (c) => c.text('weir is Healthy.\n'));
@@ -37,8 +45,12 @@ export function createEdge(options: { limits: HttpLimits; metrics: RuntimeMetric
 
   return {
     app,
+    listener: ({ hostname }) => edgeListener(posts, getRequestListener(app.fetch, { hostname }), logFailure),
     routes: {
-      post: (path, handler) => void app.post(path, handler),
+      post(path, handler) {
+        posts.set(path, handler);
+        app.post(path, async (c) => toResponse(await handler(webBodyRequest(c.req.raw))));
+      },
       limits: options.limits,
       draining: () => draining,
     },
@@ -49,5 +61,13 @@ export function createEdge(options: { limits: HttpLimits; metrics: RuntimeMetric
     drain() {
       draining = true;
     },
+  };
+}
+
+function webBodyRequest(request: Request): BodyRequest {
+  return {
+    header: (name) => request.headers.get(name) ?? undefined,
+    headers: () => Object.fromEntries(request.headers),
+    body: (limit) => readBodyWithLimit(request, limit),
   };
 }

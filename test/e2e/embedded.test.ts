@@ -140,6 +140,15 @@ describe('embedded topology, end to end', () => {
     });
   });
 
+  it('answers the write route the same through Hono (app.request, no socket) as over the socket', async () => {
+    const body = corpus[1].body;
+    const viaApp = await weir.service.edge.app.request('/api/v1/write', { method: 'POST', body, headers: remoteWriteHeaders.v1 });
+    expect(viaApp.status).toBe(204);
+    const bad = await weir.service.edge.app.request('/api/v1/write', { method: 'POST', body, headers: { ...remoteWriteHeaders.v1, 'content-encoding': 'gzip' } });
+    expect(bad.status).toBe(415);
+    expect(await bad.text()).toMatch(/encoding/i);
+  });
+
   it('reports health and readiness', async () => {
     expect((await fetch(`${weir.url}/-/healthy`)).status).toBe(200);
     expect((await fetch(`${weir.url}/-/ready`)).status).toBe(200);

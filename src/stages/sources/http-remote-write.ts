@@ -1,11 +1,10 @@
 import { context as otelContext, propagation } from '@opentelemetry/api';
-import type { Context } from 'hono';
 import { Observable, type Subscriber } from 'rxjs';
 import { z } from 'zod';
 import { duration } from '../../config/units.js';
 import { InvalidInputError, OverloadedError } from '../../errors.js';
-import { readBodyWithLimit } from '../../edge/read-body.js';
-import { errorResponse } from '../../edge/errors.js';
+import { errorAnswer } from '../../edge/errors.js';
+import type { Answer, BodyRequest } from '../../edge/routes.js';
 import { checkContentEncoding, decodeRemoteWrite, parseRemoteWriteContentType } from '../../remote-write/index.js';
 import { countWriteRequest, type WriteRequest } from '../../remote-write/types.js';
 import { Delivery } from '../../runtime/delivery.js';
@@ -35,7 +34,7 @@ export const httpRemoteWrite = defineSource({
   create(config, ctx) {
     return new Observable<Message<WriteRequest>>((subscriber) => {
       let open = true;
-      ctx.http.post(config.path, (c) => (open ? handleWrite(c, subscriber, config, ctx) : Promise.resolve(shuttingDown(config))));
+      ctx.http.post(config.path, (req) => (open ? handleWrite(req, subscriber, config, ctx) : Promise.resolve(shuttingDown(config))));
       return () => {
         open = false;
       };
@@ -43,7 +42,7 @@ export const httpRemoteWrite = defineSource({
   },
 });
 
-async function handleWrite(c: Context, subscriber: Subscriber<Message<WriteRequest>>, config: HttpRemoteWriteConfig, ctx: SourceContext): Promise<Response> {
+async function handleWrite(req: BodyRequest, subscriber: Subscriber<Message<WriteRequest>>, config: HttpRemoteWriteConfig, ctx: SourceContext): Promise<Answer> {
   if (ctx.http.draining()) {
     ctx.shed('draining');
     return shuttingDown(config);
@@ -51,18 +50,18 @@ async function handleWrite(c: Context, subscriber: Subscriber<Message<WriteReque
   let request: WriteRequest;
   let version: '1.0' | '2.0';
   try {
-    version = parseRemoteWriteContentType(c.req.header('content-type'));
-    checkContentEncoding(c.req.header('content-encoding'));
+    version = parseRemoteWriteContentType(req.header('content-type'));
+    checkContentEncoding(req.header('content-encoding'));
   } catch (err) {
-    return errorResponse(err);
+    return errorAnswer(err);
   }
   if (!ctx.flow.tryAcquire()) {
     ctx.shed('pipeline_full');
-    return errorResponse(new OverloadedError('pipeline is full, retry later', { retryAfterSeconds: Math.ceil(config.retry_after / 1000), status: config.overload_status }));
+    return errorAnswer(new OverloadedError('pipeline is full, retry later', { retryAfterSeconds: Math.ceil(config.retry_after / 1000), status: config.overload_status }));
   }
   let creditHeld = true;
   try {
-    const body = await readBodyWithLimit(c.req.raw, ctx.http.limits.maxBodyBytes);
+    const body = await req.body(ctx.http.limits.maxBodyBytes);
     request = decodeRemoteWrite(body, { version, maxDecodedBytes: ctx.http.limits.maxDecodedBytes });
     const delivery = new Delivery();
     // The credit goes back when the data is acknowledged or failed, not when we answer: a request
@@ -70,18 +69,18 @@ async function handleWrite(c: Context, subscriber: Subscriber<Message<WriteReque
     creditHeld = false;
     delivery.done.finally(() => ctx.flow.release()).catch(() => undefined);
     delivery.hold();
-    const traceContext = propagation.extract(otelContext.active(), Object.fromEntries(c.req.raw.headers));
+    const traceContext = propagation.extract(otelContext.active(), req.headers());
     subscriber.next(new Message(request, delivery, traceContext));
     const outcome = await settleWithin(delivery, config.ack_timeout);
     if (outcome === 'timeout') {
-      return errorResponse(new OverloadedError(`not acknowledged downstream within ${config.ack_timeout} ms`, { retryAfterSeconds: Math.ceil(config.retry_after / 1000), status: 503 }));
+      return errorAnswer(new OverloadedError(`not acknowledged downstream within ${config.ack_timeout} ms`, { retryAfterSeconds: Math.ceil(config.retry_after / 1000), status: 503 }));
     }
     if (delivery.rejected.length > 0) {
-      return errorResponse(new InvalidInputError(`${delivery.rejected.length} invalid series were not written (the valid ones were)`, delivery.rejected));
+      return errorAnswer(new InvalidInputError(`${delivery.rejected.length} invalid series were not written (the valid ones were)`, delivery.rejected));
     }
     return written(version, request);
   } catch (err) {
-    return errorResponse(err);
+    return errorAnswer(err);
   } finally {
     if (creditHeld) ctx.flow.release();
   }
@@ -99,17 +98,21 @@ async function settleWithin(delivery: Delivery, ms: number): Promise<'done' | 't
   }
 }
 
-function written(version: '1.0' | '2.0', request: WriteRequest): Response {
-  const headers = new Headers();
-  if (version === '2.0') {
-    const counts = countWriteRequest(request);
-    headers.set('X-Prometheus-Remote-Write-Samples-Written', String(counts.samples));
-    headers.set('X-Prometheus-Remote-Write-Histograms-Written', String(counts.histograms));
-    headers.set('X-Prometheus-Remote-Write-Exemplars-Written', String(counts.exemplars));
-  }
-  return new Response(null, { status: 204, headers });
+const WRITTEN_V1: Answer = Object.freeze({ status: 204 });
+
+function written(version: '1.0' | '2.0', request: WriteRequest): Answer {
+  if (version === '1.0') return WRITTEN_V1;
+  const counts = countWriteRequest(request);
+  return {
+    status: 204,
+    headers: {
+      'X-Prometheus-Remote-Write-Samples-Written': String(counts.samples),
+      'X-Prometheus-Remote-Write-Histograms-Written': String(counts.histograms),
+      'X-Prometheus-Remote-Write-Exemplars-Written': String(counts.exemplars),
+    },
+  };
 }
 
-function shuttingDown(config: HttpRemoteWriteConfig): Response {
-  return errorResponse(new OverloadedError('weir is shutting down', { retryAfterSeconds: Math.ceil(config.retry_after / 1000), status: 503 }));
+function shuttingDown(config: HttpRemoteWriteConfig): Answer {
+  return errorAnswer(new OverloadedError('weir is shutting down', { retryAfterSeconds: Math.ceil(config.retry_after / 1000), status: 503 }));
 }
