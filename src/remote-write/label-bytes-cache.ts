@@ -89,23 +89,24 @@ export class LabelBytesCache {
     this.old = new CacheGeneration(this.generationBytes);
   }
 
-  /** True (and `hi`/`lo` set) when `bytes[start..end)` was stored; `view` covers `bytes`. */
-  lookup(bytes: Uint8Array, view: DataView, start: number, end: number): boolean {
-    const hash = hashBytes(bytes, view, start, end);
+  /**
+   * True (and `hi`/`lo` set) when `bytes[start..end)` was stored; `view` covers `bytes`. `hash` is
+   * any 32-bit hash of those bytes, the same one `store` was given (raw-request's `hashRun`).
+   */
+  lookup(hash: number, bytes: Uint8Array, view: DataView, start: number, end: number): boolean {
     const young = this.young.find(hash, bytes, view, start, end);
     if (young >= 0) return this.hit(this.young, young);
     const old = this.old.find(hash, bytes, view, start, end);
     if (old < 0) return false;
     this.hit(this.old, old);
-    this.store(bytes, view, start, end, this.hi, this.lo);
+    this.store(hash, bytes, view, start, end, this.hi, this.lo);
     return true;
   }
 
   /** Remembers that `bytes[start..end)` canonicalize to a valid series with hash `hi:lo`. */
-  store(bytes: Uint8Array, view: DataView, start: number, end: number, hi: number, lo: number): void {
+  store(hash: number, bytes: Uint8Array, view: DataView, start: number, end: number, hi: number, lo: number): void {
     const length = end - start;
     if (length > this.generationBytes) return;
-    const hash = hashBytes(bytes, view, start, end);
     let slot = this.young.find(hash, bytes, view, start, end);
     if (slot >= 0) return;
     if (!this.young.fits(length)) {
@@ -121,17 +122,4 @@ export class LabelBytesCache {
     this.lo = generation.slots[slot * SLOT_INTS + 4] >>> 0;
     return true;
   }
-}
-
-/** 32-bit hash of a byte run, 4 bytes at a time (the per-byte loop would cost as much as the rest). */
-function hashBytes(bytes: Uint8Array, view: DataView, start: number, end: number): number {
-  let hash = end - start;
-  let i = start;
-  for (; i + 4 <= end; i += 4) {
-    hash = Math.imul(hash ^ view.getInt32(i, true), 0x9e3779b1);
-    hash ^= hash >>> 15;
-  }
-  for (; i < end; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
-  hash ^= hash >>> 13;
-  return Math.imul(hash, 0x85ebca6b) ^ (hash >>> 16);
 }

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../test/support/corpus.js';
 import { decodeWriteRequestFast } from './fast-decoder.js';
-import { scanWriteRequestV1 } from './raw-request.js';
+import { hashRun, scanWriteRequestV1 } from './raw-request.js';
 import { encodeWriteRequestV1 } from './reference-codec.js';
 import { decompressSnappy } from './snappy.js';
 import { countWriteRequest, type TimeSeries, type WriteRequest } from './types.js';
@@ -23,7 +23,9 @@ function expectSameAsFullDecoder(body: Uint8Array, label: string): boolean {
   if (!isDeepStrictEqual(lazily, full.timeseries)) expect(lazily, label).toStrictEqual(full.timeseries);
   if (!isDeepStrictEqual(plain(raw), full)) expect(plain(raw), label).toStrictEqual(full);
   expect(raw.counts, label).toEqual(countWriteRequest(full));
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   full.timeseries.forEach((ts, i) => {
+    expect(raw.labelHashes[i], label).toBe(hashRun(body, view, raw.bounds[3 * i], raw.bounds[3 * i + 1]));
     const stamps = ts.samples.map((s) => s.timestamp);
     expect([raw.times[2 * i], raw.times[2 * i + 1]], label).toEqual(stamps.length ? [Math.min(...stamps), Math.max(...stamps)] : [NaN, NaN]);
   });
@@ -94,6 +96,8 @@ describe('scanWriteRequestV1', () => {
     const base = { version: '1.0' as const, metadata: [] };
     const ts = { labels: [{ name: '__name__', value: 'up' }], samples: [], exemplars: [], histograms: [] };
     expect(scanWriteRequestV1(encodeWriteRequestV1({ ...base, timeseries: [ts] }))).toBeDefined();
+    // A length of two varint bytes is not ASCII, but the label is plain: still the raw path.
+    expect(scanWriteRequestV1(encodeWriteRequestV1({ ...base, timeseries: [{ ...ts, labels: [{ name: '__name__', value: 'x'.repeat(200) }] }] }))).toBeDefined();
     expect(scanWriteRequestV1(encodeWriteRequestV1({ ...base, timeseries: [{ ...ts, labels: [{ name: '__name__', value: 'ä' }] }] }))).toBeUndefined();
     expect(scanWriteRequestV1(encodeWriteRequestV1({ ...base, timeseries: [{ ...ts, exemplars: [{ labels: [], value: 1, timestamp: 1 }] }] }))).toBeUndefined();
   });

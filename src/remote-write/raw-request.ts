@@ -26,6 +26,8 @@ export class RawWriteRequestV1 implements WriteRequest {
     readonly bounds: Int32Array,
     /** Per series, first and last sample timestamp (ms); NaN when it has no sample. */
     readonly times: Float64Array,
+    /** Per series, `hashRun` of its raw label bytes (`bounds` 0 to 1): what a label-bytes cache is indexed by. */
+    readonly labelHashes: Int32Array,
     readonly seriesCount: number,
     readonly metadata: MetricMetadata[],
     readonly counts: WriteCounts,
@@ -78,6 +80,18 @@ function readLength(bytes: Uint8Array, pos: number, end: number): number {
 const LABEL_NAME = 0x0a; // Label field 1
 const LABEL_VALUE = 0x12; // Label field 2
 
+/** Every label of the run `[start, end)` (label fields only) is a plain label. */
+function arePlainLabels(bytes: Uint8Array, view: DataView, start: number, end: number): boolean {
+  let p = start;
+  while (p < end) {
+    const labelLength = readLength(bytes, p + 1, end);
+    if (labelLength < 0) return false;
+    p = lengthEnd + labelLength;
+    if (!isPlainLabel(bytes, view, lengthEnd, p)) return false;
+  }
+  return true;
+}
+
 /**
  * A label message `[name] [value]`, in that order, each at most once and ASCII: what the full
  * decoder decodes without any possible failure. Anything else is left to it.
@@ -99,6 +113,49 @@ function isPlainLabel(bytes: Uint8Array, view: DataView, start: number, end: num
   return q === end;
 }
 
+/**
+ * Labels whose every byte (tags and lengths included) is ASCII: then every length is one byte, and
+ * checking the `[name] [value]` shape of each label is a few byte reads.
+ */
+function arePlainAsciiLabels(bytes: Uint8Array, start: number, end: number): boolean {
+  let q = start;
+  while (q < end) {
+    // bytes[q] is LABEL (the caller walked the run); its length is bytes[q + 1].
+    const labelEnd = q + 2 + bytes[q + 1];
+    q += 2;
+    if (q < labelEnd && bytes[q] === LABEL_NAME) q += 2 + bytes[q + 1];
+    if (q < labelEnd && bytes[q] === LABEL_VALUE) q += 2 + bytes[q + 1];
+    if (q !== labelEnd) return false;
+  }
+  return true;
+}
+
+/** Set by hashRun: whether every byte of the run is ASCII. */
+let runIsAscii = false;
+
+/**
+ * A 32-bit hash of a byte run, 4 bytes at a time (a per-byte loop would cost as much as the rest);
+ * notes in `runIsAscii` whether the run is all ASCII, in the same pass.
+ */
+export function hashRun(bytes: Uint8Array, view: DataView, start: number, end: number): number {
+  let hash = end - start;
+  let high = 0;
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    const word = view.getInt32(i, true);
+    high |= word;
+    hash = Math.imul(hash ^ word, 0x9e3779b1);
+    hash ^= hash >>> 15;
+  }
+  for (; i < end; i++) {
+    high |= bytes[i];
+    hash = Math.imul(hash ^ bytes[i], 0x01000193);
+  }
+  runIsAscii = (high & 0x80808080) === 0;
+  hash ^= hash >>> 13;
+  return Math.imul(hash, 0x85ebca6b) ^ (hash >>> 16);
+}
+
 function isAscii(bytes: Uint8Array, view: DataView, start: number, end: number): boolean {
   let high = 0;
   let i = start;
@@ -116,6 +173,7 @@ export function scanWriteRequestV1(bytes: Uint8Array): RawWriteRequestV1 | undef
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let bounds = new Int32Array(3 * 512);
   let times = new Float64Array(2 * 512);
+  let labelHashes = new Int32Array(512);
   let count = 0;
   let samples = 0;
   let metadataAt: number[] | undefined;
@@ -134,15 +192,18 @@ export function scanWriteRequestV1(bytes: Uint8Array): RawWriteRequestV1 | undef
     }
     if (fieldTag !== TIMESERIES) return undefined;
 
-    // Labels: a run of label fields at the start of the series.
+    // Labels: a run of label fields at the start of the series, hashed and checked for ASCII in one
+    // pass; all ASCII (the usual case) makes checking each label's shape cheap.
     let p = start;
     while (p < fieldEnd && bytes[p] === LABEL) {
       const labelLength = readLength(bytes, p + 1, fieldEnd);
       if (labelLength < 0) return undefined;
       p = lengthEnd + labelLength;
-      if (p > fieldEnd || !isPlainLabel(bytes, view, lengthEnd, p)) return undefined;
+      if (p > fieldEnd) return undefined;
     }
     const labelsEnd = p;
+    const labelHash = hashRun(bytes, view, start, labelsEnd);
+    if (runIsAscii ? !arePlainAsciiLabels(bytes, start, labelsEnd) : !arePlainLabels(bytes, view, start, labelsEnd)) return undefined;
     // Samples: each `[09 <8 bytes>] [10 <varint>]`, both fields optional (zero values are left out).
     let first = NaN;
     let last = NaN;
@@ -181,7 +242,11 @@ export function scanWriteRequestV1(bytes: Uint8Array): RawWriteRequestV1 | undef
       const grownTimes = new Float64Array(times.length * 2);
       grownTimes.set(times);
       times = grownTimes;
+      const grownHashes = new Int32Array(labelHashes.length * 2);
+      grownHashes.set(labelHashes);
+      labelHashes = grownHashes;
     }
+    labelHashes[count] = labelHash;
     bounds[3 * count] = start;
     bounds[3 * count + 1] = labelsEnd;
     bounds[3 * count + 2] = fieldEnd;
@@ -202,5 +267,5 @@ export function scanWriteRequestV1(bytes: Uint8Array): RawWriteRequestV1 | undef
       return undefined; // the full decoder reports it, with its path
     }
   }
-  return new RawWriteRequestV1(bytes, bounds, times, count, metadata, { samples, histograms: 0, exemplars: 0 });
+  return new RawWriteRequestV1(bytes, bounds, times, labelHashes, count, metadata, { samples, histograms: 0, exemplars: 0 });
 }

@@ -95,13 +95,13 @@ function canonicalizeRaw(req: RawWriteRequestV1, config: CanonicalizeConfig, now
   const hashHi = new Uint32Array(count);
   const hashLo = new Uint32Array(count);
   const prebuilt: Array<CanonicalSeries | undefined> = [];
-  const { bytes, bounds } = req;
+  const { bytes, bounds, labelHashes } = req;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let size = 0;
   for (let i = 0; i < count; i++) {
     const start = bounds[3 * i];
     const end = bounds[3 * i + 1];
-    if (cache.lookup(bytes, view, start, end)) {
+    if (cache.lookup(labelHashes[i], bytes, view, start, end)) {
       hashHi[size] = cache.hi;
       hashLo[size] = cache.lo;
     } else {
@@ -109,7 +109,7 @@ function canonicalizeRaw(req: RawWriteRequestV1, config: CanonicalizeConfig, now
       if (series === undefined) continue;
       hashHi[size] = hashHigh(series.hash);
       hashLo[size] = hashLow(series.hash);
-      cache.store(bytes, view, start, end, hashHi[size], hashLo[size]);
+      cache.store(labelHashes[i], bytes, view, start, end, hashHi[size], hashLo[size]);
       prebuilt[size] = series;
     }
     seriesIndex[size] = i;
