@@ -147,7 +147,7 @@ export function seriesKey(sortedLabels: readonly Label[]): string {
 
 /** A metadata entry's identity within a batch: family, type, help and unit. */
 export function metadataIdentity(m: MetricMetadata): string {
-  return `${m.metricFamilyName}\u0000${m.type}\u0000${m.help}\u0000${m.unit}`;
+  return sharedMetadata.get(m)?.identity ?? `${m.metricFamilyName}\u0000${m.type}\u0000${m.help}\u0000${m.unit}`;
 }
 
 /**
@@ -155,7 +155,17 @@ export function metadataIdentity(m: MetricMetadata): string {
  * apart from series ids in the same dedup tiers.
  */
 export function metadataHash(m: MetricMetadata): bigint {
-  const bytes = encoder.encode(`${m.metricFamilyName}\xff${m.type}\xff${m.help}\xff${m.unit}`);
-  return h64Raw(bytes, METADATA_SEED);
+  return sharedMetadata.get(m)?.hash ?? h64Raw(encoder.encode(`${m.metricFamilyName}\xff${m.type}\xff${m.help}\xff${m.unit}`), METADATA_SEED);
+}
+
+/**
+ * Metadata entries the codec decodes once and hands out again for the same bytes (senders repeat
+ * the same entries every minute): their identity and hash are worked out once, here.
+ */
+const sharedMetadata = new WeakMap<MetricMetadata, { identity: string; hash: bigint }>();
+
+export function shareMetadata(m: MetricMetadata): MetricMetadata {
+  sharedMetadata.set(m, { identity: metadataIdentity(m), hash: metadataHash(m) });
+  return m;
 }
 const METADATA_SEED = 0x6d657461n; // "meta"

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../test/support/corpus.js';
+import { metadataHash, metadataIdentity } from './canonical.js';
 import { decodeWriteRequestFast } from './fast-decoder.js';
 import { hashRun, scanWriteRequestV1 } from './raw-request.js';
 import { encodeWriteRequestV1 } from './reference-codec.js';
@@ -90,6 +91,17 @@ describe('scanWriteRequestV1', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it('decodes a metadata entry once and gives its identity and hash as for any equal entry', () => {
+    const entry = { metricFamilyName: 'memo_test_total', type: 'counter' as const, help: 'Help.', unit: 'seconds' };
+    const body = () => encodeWriteRequestV1({ version: '1.0', timeseries: [], metadata: [entry] });
+    const first = scanWriteRequestV1(body())!.metadata[0];
+    const again = scanWriteRequestV1(body())!.metadata[0];
+    expect(again).toBe(first);
+    expect(first).toEqual(entry);
+    expect(metadataHash(first)).toBe(metadataHash({ ...entry }));
+    expect(metadataIdentity(first)).toBe(metadataIdentity({ ...entry }));
   });
 
   it('leaves exemplars, histograms and non-ASCII labels to the full decoder', () => {

@@ -1,3 +1,4 @@
+import { shareMetadata } from './canonical.js';
 import { decodeMetricMetadataV1, decodeSeriesV1 } from './fast-decoder.js';
 import type { MetricMetadata, TimeSeries, WriteCounts, WriteRequest } from './types.js';
 import { WireReader } from './wire-reader.js';
@@ -58,6 +59,13 @@ const LABEL = 0x0a; // TimeSeries field 1
 const SAMPLE = 0x12; // TimeSeries field 2
 const SAMPLE_VALUE = 0x09; // Sample field 1, fixed64
 const SAMPLE_TIMESTAMP = 0x10; // Sample field 2, varint
+
+/**
+ * Metadata entries by their exact bytes: a sender repeats the same entries every minute, so each is
+ * decoded (and its identity and dedup hash worked out) once. Entries are never modified downstream.
+ */
+const decodedMetadata = new Map<string, MetricMetadata>();
+const DECODED_METADATA_MAX = 20_000;
 
 /** Set by readLength: where the length-delimited bytes start. */
 let lengthEnd = 0;
@@ -257,14 +265,22 @@ export function scanWriteRequestV1(bytes: Uint8Array): RawWriteRequestV1 | undef
   }
   const metadata: MetricMetadata[] = [];
   if (metadataAt !== undefined) {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const reader = new WireReader(bytes);
-    try {
-      for (let i = 0; i < metadataAt.length; i += 2) {
+    for (let i = 0; i < metadataAt.length; i += 2) {
+      const key = text.toString('latin1', metadataAt[i], metadataAt[i + 1]);
+      let entry = decodedMetadata.get(key);
+      if (entry === undefined) {
         reader.pos = metadataAt[i];
-        metadata.push(decodeMetricMetadataV1(reader, metadataAt[i + 1]));
+        try {
+          entry = shareMetadata(decodeMetricMetadataV1(reader, metadataAt[i + 1]));
+        } catch {
+          return undefined; // the full decoder reports it, with its path
+        }
+        if (decodedMetadata.size >= DECODED_METADATA_MAX) decodedMetadata.clear();
+        decodedMetadata.set(key, entry);
       }
-    } catch {
-      return undefined; // the full decoder reports it, with its path
+      metadata.push(entry);
     }
   }
   return new RawWriteRequestV1(bytes, bounds, times, labelHashes, count, metadata, { samples, histograms: 0, exemplars: 0 });
