@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import fc from 'fast-check';
 import { Registry } from 'prom-client';
@@ -40,34 +41,66 @@ describe('BucketLayout', () => {
     );
   });
 
-  it('groups hashes by bucket, remembering where each came from, and packs their fields in group order', () => {
+  it('groups hashes by bucket in packed chunks (bucket, count, fields), remembering where each came from', () => {
     const layout = new BucketLayout('p', 100);
     const hashes = [0x1000_0000_0000_0001n, 0x2000_0000_0000_0002n, 0x1000_0000_0000_0003n, -1n];
-    const grouped = layout.group(hashes);
-    expect(grouped.groups.map((g) => [g.key, g.indices])).toEqual([
-      ['p:4:1', [0, 2]],
-      ['p:4:2', [1]],
-      ['p:4:f', [3]],
+    const { chunks, order } = layout.group(hashes);
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]).toMatchObject({ groups: 3, fields: 4 });
+    expect(unpackGroups(layout, chunks[0].packed)).toEqual([
+      { bucket: 1, fields: [layout.locate(hashes[0]).field, layout.locate(hashes[2]).field] },
+      { bucket: 2, fields: [layout.locate(hashes[1]).field] },
+      { bucket: 0xf, fields: [Buffer.alloc(8, 0xff)] }, // negative input counts as its 64-bit pattern
     ]);
-    const packed = layout.packFields(grouped, grouped.groups);
-    expect(packed.length).toBe(4 * layout.fieldBytes);
-    expect(packed.subarray(0, 8)).toEqual(layout.locate(hashes[0]).field);
-    expect(packed.subarray(8, 16)).toEqual(layout.locate(hashes[2]).field);
-    expect(packed.subarray(24)).toEqual(Buffer.alloc(8, 0xff)); // negative input counts as its 64-bit pattern
+    expect([...order]).toEqual([0, 2, 1, 3]);
   });
 
-  it('splits a bucket with more than MAX_GROUP_FIELDS hashes in a batch into several groups', () => {
+  it('splits a bucket with more than MAX_GROUP_FIELDS hashes in a batch into several groups, and a thousand groups per chunk', () => {
     const layout = new BucketLayout('p', 100);
     const hashes = Array.from({ length: 2 * MAX_GROUP_FIELDS + 1 }, (_, i) => BigInt(i)); // all in bucket 0
-    const { groups } = layout.group(hashes);
-    expect(groups.map((g) => [g.key, g.indices.length])).toEqual([
-      ['p:4:0', MAX_GROUP_FIELDS],
-      ['p:4:0', MAX_GROUP_FIELDS],
-      ['p:4:0', 1],
+    const grouped = layout.group(hashes);
+    expect(grouped.chunks.flatMap((c) => unpackGroups(layout, c.packed)).map((g) => [g.bucket, g.fields.length])).toEqual([
+      [0, MAX_GROUP_FIELDS],
+      [0, MAX_GROUP_FIELDS],
+      [0, 1],
     ]);
-    expect(groups.flatMap((g) => g.indices)).toEqual(hashes.map((_, i) => i));
+    expect([...grouped.order]).toEqual(hashes.map((_, i) => i));
+
+    const wide = new BucketLayout('p', 1_000_000);
+    const spread = Array.from({ length: 2500 }, (_, i) => BigInt(2499 - i) << 50n); // 2500 buckets, in reverse
+    const { chunks, order } = wide.group(spread);
+    expect(chunks.map((c) => [c.groups, c.fields])).toEqual([[1000, 1000], [1000, 1000], [500, 500]]);
+    expect(chunks.flatMap((c) => unpackGroups(wide, c.packed)).map((g) => g.bucket)).toEqual(spread.map((_, i) => i));
+    expect(order[0]).toBe(2499);
+  });
+
+  it('packs every hash exactly once, under the bucket and field locate() gives', () => {
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), { maxLength: 300 }), fc.constantFrom(10, 100_000, 5_000_000), (hashes, expected) => {
+        const layout = new BucketLayout('p', expected);
+        const { chunks, order } = layout.group(hashes);
+        const packed = chunks.flatMap((c) => unpackGroups(layout, c.packed).flatMap((g) => g.fields.map((field) => ({ key: layout.key(g.bucket), field }))));
+        expect(packed).toHaveLength(hashes.length);
+        expect([...order].sort((a, b) => a - b)).toEqual(hashes.map((_, i) => i));
+        packed.forEach((entry, p) => expect(entry).toEqual(layout.locate(hashes[order[p]])));
+      }),
+    );
   });
 });
+
+/** The groups of a packed chunk, as the scripts read them. */
+function unpackGroups(layout: Pick<BucketLayout, 'fieldBytes'>, packed: Buffer): Array<{ bucket: number; fields: Buffer[] }> {
+  const groups = [];
+  for (let at = 0; at < packed.length; ) {
+    const bucket = packed.readUInt32BE(at);
+    const n = packed.readUInt16BE(at + 4);
+    at += 6;
+    const fields = [];
+    for (let j = 0; j < n; j++, at += layout.fieldBytes) fields.push(Buffer.from(packed.subarray(at, at + layout.fieldBytes)));
+    groups.push({ bucket, fields });
+  }
+  return groups;
+}
 
 /** A client that answers each pipeline with `answer` (never, by default: a hung Redis). */
 class FakeClient extends EventEmitter {
@@ -106,11 +139,45 @@ function fakeTier(client: FakeClient, registry = new Registry()) {
 /** Answers every lookup script with one stored time (seconds) for each field it asked about. */
 const storedTimes = (seconds: number) => async (commands: RedisCommand[]): Promise<PipelineReplies> =>
   commands.map((command) => {
-    if (command[0] !== 'eval') return [null, 'PONG'];
-    const keys = Number(command[2]);
-    const fields = String(command[3 + keys + 1]).split(' ').reduce((n, c) => n + Number(c), 0);
-    return [null, new Array(fields).fill(String(seconds))];
+    if (command[0] !== 'evalshaBuffer') return [null, 'PONG'];
+    const fields = unpackGroups({ fieldBytes: Number(command[4]) } as BucketLayout, command[5] as Buffer).reduce((n, g) => n + g.fields.length, 0);
+    const times = Buffer.alloc(4 * fields);
+    for (let f = 0; f < fields; f++) times.writeUInt32BE(seconds, 4 * f);
+    return [null, times];
   });
+
+/**
+ * Runs the scripts' logic on a Map, with Redis' script cache: EVALSHA of an unknown script answers
+ * NOSCRIPT, as after a restart.
+ */
+class ScriptingRedis {
+  readonly hashes = new Map<string, Map<string, string>>();
+  readonly scripts = new Set<string>();
+  answer = async (commands: RedisCommand[]): Promise<PipelineReplies> => commands.map((command) => this.run(command));
+
+  private run([name, scriptOrSha, , prefix, w, packed, at, lifetimes]: RedisCommand): [Error | null, unknown] {
+    if (name === 'ping') return [null, 'PONG'];
+    if (name.startsWith('evalsha') && !this.scripts.has(String(scriptOrSha))) {
+      return [Object.assign(new Error('NOSCRIPT No matching script. Please use EVAL.'), { name: 'ReplyError' }), null];
+    }
+    if (!name.startsWith('evalsha')) this.scripts.add(createHash('sha1').update(String(scriptOrSha)).digest('hex'));
+    const groups = unpackGroups({ fieldBytes: Number(w) }, packed as Buffer);
+    if (at === undefined) {
+      const values = groups.flatMap((g) => g.fields.map((f) => Number(this.hashes.get(`${String(prefix)}${g.bucket.toString(16)}`)?.get(f.toString('hex')) ?? 0)));
+      const times = Buffer.alloc(4 * values.length);
+      values.forEach((v, i) => times.writeUInt32BE(v, 4 * i));
+      return [null, times];
+    }
+    groups.forEach((g, k) => {
+      expect((lifetimes as Buffer).readDoubleBE(8 * k)).toBeGreaterThan(0);
+      const key = `${String(prefix)}${g.bucket.toString(16)}`;
+      const hash = this.hashes.get(key) ?? new Map<string, string>();
+      this.hashes.set(key, hash);
+      for (const f of g.fields) hash.set(f.toString('hex'), String(at));
+    });
+    return [null, groups.length];
+  }
+}
 
 async function until(condition: () => boolean, ms = 2000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -128,7 +195,9 @@ describe('RedisDedupTier', () => {
     const hashes = Array.from({ length: 5000 }, (_, i) => BigInt(i) << 50n); // 5000 buckets (the top 14 bits)
     const answers = await tier.lookup(hashes);
     expect(client.sent).toHaveLength(1);
-    expect(client.sent[0].map((c) => [c[0], c[2]])).toEqual([['eval', 1000], ['eval', 1000], ['eval', 1000], ['eval', 1000], ['eval', 1000]]);
+    expect(client.sent[0].map((c) => [c[0], c[2], c[3], unpackGroups(new BucketLayout('p', 1_000_000), c[5] as Buffer).length])).toEqual(
+      Array.from({ length: 5 }, () => ['evalshaBuffer', 0, 'p:14:', 1000]),
+    );
     expect(answers.every((at) => at === NOW - 60_000)).toBe(true);
   });
 
@@ -147,13 +216,42 @@ describe('RedisDedupTier', () => {
     const { tier } = fakeTier(client);
     await tier.mark(Array.from({ length: 200 }, (_, i) => BigInt(i) << 56n), NOW + 999);
     const [command] = client.sent[0];
-    const keys = Number(command[2]);
-    const lifetimes = String(command[3 + keys + 3]).split(' ').map(Number);
-    expect(command.at(-1)).toBe(String((NOW + 999 - 999) / 1000));
-    expect(lifetimes).toHaveLength(keys);
+    expect(command[0]).toBe('evalsha');
+    const groups = unpackGroups(new BucketLayout('p', 1000), command[5] as Buffer).length;
+    const packedLifetimes = command[7] as Buffer;
+    const lifetimes = Array.from({ length: packedLifetimes.length / 8 }, (_, g) => packedLifetimes.readDoubleBE(8 * g));
+    expect(command[6]).toBe(String((NOW + 999 - 999) / 1000));
+    expect(lifetimes).toHaveLength(groups);
     expect(Math.min(...lifetimes)).toBeGreaterThanOrEqual(TTL);
     expect(Math.max(...lifetimes)).toBeLessThanOrEqual(TTL * 1.5);
     expect(new Set(lifetimes).size).toBeGreaterThan(1);
+  });
+
+  it('gives each series its own answer back, whatever order the buckets went in', async () => {
+    const client = new FakeClient();
+    const redis = new ScriptingRedis();
+    client.answer = redis.answer;
+    const { tier } = fakeTier(client);
+    const hashes = Array.from({ length: 3000 }, (_, i) => BigInt.asUintN(64, BigInt(i + 1) * 0x9e37_79b9_7f4a_7c15n));
+    await tier.mark(hashes.filter((_, i) => i % 3 === 0), NOW - 10_000);
+    await tier.mark(hashes.filter((_, i) => i % 3 === 1), NOW - 20_000);
+    const answers = await tier.lookup(hashes);
+    answers.forEach((at, i) => expect(at).toBe([NOW - 10_000, NOW - 20_000, undefined][i % 3]));
+  });
+
+  it('sends a script by its SHA, and its text once more when Redis lost its script cache', async () => {
+    const client = new FakeClient();
+    const redis = new ScriptingRedis();
+    client.answer = redis.answer;
+    const { tier } = fakeTier(client);
+    await tier.mark([1n, 2n], NOW);
+    expect(client.sent.map((commands) => commands[0][0])).toEqual(['evalsha', 'eval']);
+    expect(await tier.lookup([1n, 2n, 3n])).toEqual([NOW, NOW, undefined]);
+    expect(await tier.lookup([1n])).toEqual([NOW]);
+    expect(client.sent.map((commands) => commands[0][0])).toEqual(['evalsha', 'eval', 'evalshaBuffer', 'evalBuffer', 'evalshaBuffer']);
+    redis.scripts.clear(); // SCRIPT FLUSH, or a restarted Redis
+    expect(await tier.lookup([2n])).toEqual([NOW]);
+    expect(tier.healthy()).toBe(true);
   });
 
   it('answers unknown within the command timeout when Redis hangs, goes down, and comes back once a ping gets through', async () => {

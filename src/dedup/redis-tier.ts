@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { DownstreamError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -22,17 +23,24 @@ const MIN_BUCKET_BITS = 4;
 const MAX_BUCKET_BITS = 24;
 /** Fields of one bucket handled by one HSET/HMGET; see `group`. */
 export const MAX_GROUP_FIELDS = 1000;
+/** Buckets per script call: each call blocks Redis for ~1-2 µs per bucket, so a millisecond or two. */
+export const BUCKETS_PER_SCRIPT = 1000;
+/** A group's header in a packed chunk: bucket number (u32 BE), field count (u16 BE). */
+const GROUP_HEADER_BYTES = 6;
 
 export class BucketLayout {
   /** Bits of the hash (from the top) that pick the bucket. */
   readonly bits: number;
   /** Bytes of the hash (from the bottom) stored as the field: they cover every bit the bucket doesn't. */
   readonly fieldBytes: number;
+  /** What the scripts put before a bucket's number (hex) to name its key. */
+  readonly keyPrefix: string;
 
   constructor(readonly prefix: string, expectedSeries: number) {
     const wanted = Math.ceil(Math.log2(Math.max(1, expectedSeries / TARGET_BUCKET_FILL)));
     this.bits = Math.min(MAX_BUCKET_BITS, Math.max(MIN_BUCKET_BITS, wanted));
     this.fieldBytes = Math.ceil((64 - this.bits) / 8);
+    this.keyPrefix = `${prefix}:${this.bits}:`;
   }
 
   get buckets(): number {
@@ -40,103 +48,167 @@ export class BucketLayout {
   }
 
   key(bucket: number): string {
-    return `${this.prefix}:${this.bits}:${bucket.toString(16)}`;
+    return `${this.keyPrefix}${bucket.toString(16)}`;
   }
 
   /**
-   * The hashes grouped by bucket, each group with the positions of its hashes in `hashes`. A bucket
-   * gets several groups past MAX_GROUP_FIELDS (a batch far larger than the layout expects), since
-   * the scripts pass a group's fields to one HSET/HMGET through Lua's unpack, which takes ~8000.
+   * The hashes grouped by bucket and packed for the scripts: per group its bucket number, field
+   * count and fields end to end, a thousand groups per chunk (one script call each). A bucket gets
+   * several groups past MAX_GROUP_FIELDS (a batch far larger than the layout expects), since the
+   * scripts pass a group's fields to one HSET/HMGET through Lua's unpack, which takes ~8000.
+   * `order` lists the input positions in packed order: the scripts answer in that order.
    */
   group(hashes: readonly bigint[]): Grouped {
-    const raw = Buffer.allocUnsafe(8 * hashes.length);
-    const open = new Map<number, BucketGroup>();
-    const groups: BucketGroup[] = [];
-    for (let i = 0; i < hashes.length; i++) {
-      raw.writeBigUInt64BE(BigInt.asUintN(64, hashes[i]), 8 * i);
-      const bucket = raw.readUInt32BE(8 * i) >>> (32 - this.bits);
-      let group = open.get(bucket);
-      if (!group || group.indices.length === MAX_GROUP_FIELDS) {
-        group = { key: this.key(bucket), indices: [] };
-        open.set(bucket, group);
-        groups.push(group);
-      }
-      group.indices.push(i);
-    }
-    return { groups, raw };
-  }
-
-  /** The fields of these groups' hashes, group by group, packed end to end (`fieldBytes` each). */
-  packFields(grouped: Grouped, groups: readonly BucketGroup[]): Buffer {
+    const n = hashes.length;
     const w = this.fieldBytes;
-    const packed = Buffer.allocUnsafe(w * groups.reduce((n, g) => n + g.indices.length, 0));
-    let at = 0;
-    for (const g of groups) {
-      for (const i of g.indices) at += grouped.raw.copy(packed, at, 8 * i + 8 - w, 8 * i + 8);
+    const shift = 32 - this.bits;
+    if (n >= POSITION_SPAN) throw new RangeError(`redis dedup: a batch of ${n} hashes is past ${POSITION_SPAN}`);
+    const raw = Buffer.allocUnsafe(8 * n);
+    // Sorting bucket × 2^29 + position (exact in a double below 2^53) groups by bucket and keeps
+    // input order within a bucket, without a Map or an array per bucket.
+    const sortKeys = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      raw.writeBigUInt64BE(BigInt.asUintN(64, hashes[i]), 8 * i);
+      sortKeys[i] = (raw.readUInt32BE(8 * i) >>> shift) * POSITION_SPAN + i;
     }
-    return packed;
+    sortKeys.sort();
+    const order = new Uint32Array(n);
+    // At worst every hash is a group of its own.
+    const packed = Buffer.allocUnsafe(n * (GROUP_HEADER_BYTES + w));
+    const chunks: PackedChunk[] = [];
+    let at = 0;
+    let chunkStart = 0;
+    let chunkGroups = 0;
+    let chunkFields = 0;
+    let countAt = -1;
+    let groupBucket = -1;
+    let groupFields = 0;
+    for (let p = 0; p < n; p++) {
+      const i = sortKeys[p] % POSITION_SPAN;
+      const bucket = (sortKeys[p] - i) / POSITION_SPAN;
+      order[p] = i;
+      if (bucket !== groupBucket || groupFields === MAX_GROUP_FIELDS) {
+        if (countAt >= 0) packed.writeUInt16BE(groupFields, countAt);
+        if (chunkGroups === BUCKETS_PER_SCRIPT) {
+          chunks.push({ packed: packed.subarray(chunkStart, at), groups: chunkGroups, fields: chunkFields });
+          chunkStart = at;
+          chunkGroups = 0;
+          chunkFields = 0;
+        }
+        packed.writeUInt32BE(bucket, at);
+        countAt = at + 4;
+        at += GROUP_HEADER_BYTES;
+        groupBucket = bucket;
+        groupFields = 0;
+        chunkGroups++;
+      }
+      at += raw.copy(packed, at, 8 * i + 8 - w, 8 * i + 8);
+      groupFields++;
+      chunkFields++;
+    }
+    if (countAt >= 0) {
+      packed.writeUInt16BE(groupFields, countAt);
+      chunks.push({ packed: packed.subarray(chunkStart, at), groups: chunkGroups, fields: chunkFields });
+    }
+    return { chunks, order };
   }
 
   /** Where one hash is stored (for tests and debugging). */
   locate(hash: bigint): { key: string; field: Buffer } {
-    const grouped = this.group([hash]);
-    return { key: grouped.groups[0].key, field: this.packFields(grouped, grouped.groups) };
+    const raw = Buffer.allocUnsafe(8);
+    raw.writeBigUInt64BE(BigInt.asUintN(64, hash));
+    return { key: this.key(raw.readUInt32BE(0) >>> (32 - this.bits)), field: raw.subarray(8 - this.fieldBytes) };
   }
 }
 
-export interface BucketGroup {
-  key: string;
-  indices: number[];
+/** Positions within a batch in a group sort key (see `group`): 2^29, so bucket (< 2^24) × this stays exact. */
+const POSITION_SPAN = 2 ** 29;
+
+/** The groups of one script call, packed: per group bucket (u32 BE), field count (u16 BE), the fields. */
+export interface PackedChunk {
+  packed: Buffer;
+  groups: number;
+  fields: number;
 }
 
 export interface Grouped {
-  groups: BucketGroup[];
-  /** The hashes as 8 big-endian bytes each, in input order. */
-  raw: Buffer;
+  chunks: PackedChunk[];
+  /** For each packed field in turn (chunk by chunk), its position in the input. */
+  order: Uint32Array;
 }
 
 /**
- * Each bucket is one HMGET (lookup) or HSET + PEXPIRE (mark), run server-side by a script over
- * many buckets: ioredis spends several µs of CPU on each command and each Buffer argument it sends,
- * so a thousand buckets go as one EVAL whose fields travel packed in one string (a 5000-series
- * lookup: ~6 ms of client CPU, against 15-20 ms as pipelined HMGETs).
- * KEYS: the bucket keys. ARGV[1]: field width; ARGV[2]: each key's field count, space-separated;
- * ARGV[3]: the fields, key by key, end to end. Returns the values in the same order (nil if absent).
+ * Each bucket is one HMGET (lookup) or HSET + PEXPIRE (mark), run server-side by a script over up
+ * to a thousand buckets. ioredis spends several µs of CPU on each argument it sends and each reply
+ * element it parses, so a call carries everything packed in one binary argument (bucket numbers,
+ * field counts, fields; the script names the keys) and a lookup answers in one binary string: a
+ * 500-series lookup and mark cost a few arguments instead of a thousand keys and 500 replies.
+ * The scripts name keys they are not given in KEYS: fine on a single server or a primary, which is
+ * what the resource supports (not Redis Cluster).
+ *
+ * ARGV[1]: key prefix (`<prefix>:<bits>:`); ARGV[2]: field width; ARGV[3]: the packed groups.
+ * Returns each field's stored time (u32 BE seconds, 0 if absent), in packed order.
  */
-const LOOKUP_SCRIPT = `
-local w, packed, out, pos, k = tonumber(ARGV[1]), ARGV[3], {}, 1, 0
-for n in string.gmatch(ARGV[2], '%d+') do
-  k = k + 1
+export const LOOKUP_SCRIPT = `
+local prefix, w, packed = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local out, pos, len = {}, 1, #packed
+while pos < len do
+  local bucket, n
+  bucket, n, pos = struct.unpack('>I4H', packed, pos)
   local fields = {}
-  for j = 1, tonumber(n) do
+  for j = 1, n do
     fields[j] = string.sub(packed, pos, pos + w - 1)
     pos = pos + w
   end
-  local values = redis.call('HMGET', KEYS[k], unpack(fields))
-  for j = 1, #fields do out[#out + 1] = values[j] end
+  local values = redis.call('HMGET', prefix .. string.format('%x', bucket), unpack(fields))
+  for j = 1, n do
+    local t = tonumber(values[j])
+    if t == nil or t < 0 or t > 4294967295 then t = 0 end
+    out[#out + 1] = struct.pack('>I4', t)
+  end
 end
-return out`;
+return table.concat(out)`;
 
-/** As LOOKUP_SCRIPT, then ARGV[4]: each key's lifetime in ms, space-separated; ARGV[5]: the time to store. */
-const MARK_SCRIPT = `
-local w, packed, at, pos, k = tonumber(ARGV[1]), ARGV[3], ARGV[5], 1, 0
-local lifetimes = {}
-for ms in string.gmatch(ARGV[4], '%d+') do lifetimes[#lifetimes + 1] = ms end
-for n in string.gmatch(ARGV[2], '%d+') do
+/**
+ * As LOOKUP_SCRIPT, then ARGV[4]: the time to store (decimal seconds); ARGV[5]: each group's key
+ * lifetime in ms (a BE double each). Returns the number of groups.
+ */
+export const MARK_SCRIPT = `
+local prefix, w, packed, at, lifetimes = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+local pos, len, k = 1, #packed, 0
+while pos < len do
+  local bucket, n
+  bucket, n, pos = struct.unpack('>I4H', packed, pos)
   k = k + 1
   local args = {}
-  for j = 1, tonumber(n) do
+  for j = 1, n do
     args[2 * j - 1] = string.sub(packed, pos, pos + w - 1)
     args[2 * j] = at
     pos = pos + w
   end
-  redis.call('HSET', KEYS[k], unpack(args))
-  redis.call('PEXPIRE', KEYS[k], lifetimes[k], 'NX')
+  local key = prefix .. string.format('%x', bucket)
+  redis.call('HSET', key, unpack(args))
+  local lifetime = struct.unpack('>d', lifetimes, 8 * k - 7)
+  redis.call('PEXPIRE', key, lifetime, 'NX')
 end
 return k`;
 
-/** Buckets per script call: each call blocks Redis for ~1-2 µs per bucket, so a millisecond or two. */
-export const BUCKETS_PER_SCRIPT = 1000;
+/** A script and the ioredis commands that run it (a lookup's answer is binary: the Buffer variants). */
+interface Script {
+  text: string;
+  sha: string;
+  eval: string;
+  evalsha: string;
+}
+
+const script = (text: string, binaryReply: boolean): Script => ({
+  text,
+  sha: createHash('sha1').update(text).digest('hex'),
+  eval: binaryReply ? 'evalBuffer' : 'eval',
+  evalsha: binaryReply ? 'evalshaBuffer' : 'evalsha',
+});
+const LOOKUP = script(LOOKUP_SCRIPT, true);
+const MARK = script(MARK_SCRIPT, false);
 
 export type RedisCommand = [name: string, ...args: Array<string | number | Buffer>];
 export type PipelineReplies = Array<[error: Error | null, result: unknown]>;
@@ -186,7 +258,7 @@ export interface RedisDedupTierOptions {
 
 /**
  * `lookup` and `mark` each send one pipeline (one round trip) whatever the batch size: a script
- * call per thousand buckets. Failures never reach the caller: the tier turns unhealthy, answers
+ * call per thousand buckets (two round trips the first time after Redis lost its script cache). Failures never reach the caller: the tier turns unhealthy, answers
  * "unknown" (a duplicate downstream, never a loss) and pings Redis in the background until it
  * answers again.
  */
@@ -224,28 +296,28 @@ export class RedisDedupTier implements DedupTier {
     const answers = new Array<number | undefined>(hashes.length).fill(undefined);
     if (hashes.length === 0 || !this.healthy()) return answers;
     const { layout } = this.options;
-    const grouped = layout.group(hashes);
-    const chunks = chunked(grouped.groups, BUCKETS_PER_SCRIPT);
+    const { chunks, order } = layout.group(hashes);
     let replies: PipelineReplies;
     try {
-      replies = await this.send(chunks.map((chunk) => scriptCommand(LOOKUP_SCRIPT, layout, grouped, chunk)));
+      replies = await this.runScripts(LOOKUP, chunks.map((chunk) => [layout.keyPrefix, layout.fieldBytes, chunk.packed]));
     } catch (err) {
       this.fail('lookup', err);
       return answers;
     }
     const staleAt = this.now() - this.options.ttl;
+    let p = 0;
     replies.forEach(([err, reply], c) => {
-      if (err) return this.replyError('lookup', err);
-      const values = reply as Array<string | null>;
-      let v = 0;
-      for (const group of chunks[c]) {
-        for (const index of group.indices) {
-          const value = values[v++];
-          if (value === null || value === undefined) continue;
-          const at = Number(value) * 1000;
-          // Older than ttl: the bucket outlived it (jitter) but the entry is no longer trusted.
-          if (Number.isFinite(at) && at > staleAt) answers[index] = at;
-        }
+      const fields = chunks[c].fields;
+      const times = reply as Buffer;
+      if (err || !Buffer.isBuffer(times) || times.length !== 4 * fields) {
+        this.replyError('lookup', err ?? new Error(`redis: lookup answered ${describeReply(reply)} for ${fields} fields`));
+        p += fields;
+        return;
+      }
+      for (let f = 0; f < fields; f++, p++) {
+        const seconds = times.readUInt32BE(4 * f);
+        // 0: absent. Older than ttl: the bucket outlived it (jitter) but the entry is no longer trusted.
+        if (seconds !== 0 && seconds * 1000 > staleAt) answers[order[p]] = seconds * 1000;
       }
     });
     return answers;
@@ -256,17 +328,17 @@ export class RedisDedupTier implements DedupTier {
     // Rounded down: a time read back is never later than the real one, so it errs towards resending.
     const seconds = String(Math.floor(at / 1000));
     const { layout } = this.options;
-    const grouped = layout.group(hashes);
-    const chunks = chunked(grouped.groups, BUCKETS_PER_SCRIPT);
+    const { chunks } = layout.group(hashes);
     // The script sets each bucket's lifetime with PEXPIRE NX: it runs from the bucket's creation and
     // is never extended, so entries of series that stopped (churn) leave with their bucket instead
     // of piling up in one that later writes keep alive.
-    const commands = chunks.map((chunk) => {
-      const lifetimes = chunk.map(() => this.bucketLifetime()).join(' ');
-      return scriptCommand(MARK_SCRIPT, layout, grouped, chunk, lifetimes, seconds);
+    const argvs = chunks.map((chunk) => {
+      const lifetimes = Buffer.allocUnsafe(8 * chunk.groups);
+      for (let g = 0; g < chunk.groups; g++) lifetimes.writeDoubleBE(this.bucketLifetime(), 8 * g);
+      return [layout.keyPrefix, layout.fieldBytes, chunk.packed, seconds, lifetimes];
     });
     try {
-      const replies = await this.send(commands);
+      const replies = await this.runScripts(MARK, argvs);
       for (const [err] of replies) if (err) this.replyError('mark', err);
     } catch (err) {
       this.fail('mark', err);
@@ -283,6 +355,16 @@ export class RedisDedupTier implements DedupTier {
   private bucketLifetime(): number {
     const { ttl, ttlJitter } = this.options;
     return Math.max(1, Math.round(ttl * (1 + ttlJitter * this.random())));
+  }
+
+  /**
+   * One script call per argument list, by SHA; if Redis lost its script cache (a restart, SCRIPT
+   * FLUSH), the same calls once more with the script's text, which caches it again.
+   */
+  private async runScripts(script: Script, argvs: Array<Array<string | number | Buffer>>): Promise<PipelineReplies> {
+    const replies = await this.send(argvs.map((argv): RedisCommand => [script.evalsha, script.sha, 0, ...argv]));
+    if (!replies.some(([err]) => err?.message.startsWith('NOSCRIPT'))) return replies;
+    return this.send(argvs.map((argv): RedisCommand => [script.eval, script.text, 0, ...argv]));
   }
 
   /** One pipeline, bounded by the command timeout; connection-level errors reject. */
@@ -358,17 +440,8 @@ export class RedisDedupTier implements DedupTier {
   }
 }
 
-function scriptCommand(script: string, layout: BucketLayout, grouped: Grouped, chunk: BucketGroup[], ...extra: string[]): RedisCommand {
-  const command: RedisCommand = ['eval', script, chunk.length];
-  for (const g of chunk) command.push(g.key);
-  command.push(layout.fieldBytes, chunk.map((g) => g.indices.length).join(' '), layout.packFields(grouped, chunk), ...extra);
-  return command;
-}
-
-function chunked<T>(items: T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
+function describeReply(reply: unknown): string {
+  return Buffer.isBuffer(reply) ? `${reply.length} bytes` : typeof reply;
 }
 
 function isReplyError(err: Error): boolean {

@@ -163,24 +163,41 @@ describe('redis_dedup round trips (private Redis, exact command counts)', () => 
   it('looks up and marks thousands of series in one round trip: one script call per thousand buckets', async () => {
     const redis = await tier({ expected_series: 1_000_000 }, server.url);
     const hashes = randomHashes(5000);
-    const buckets = new BucketLayout(prefixOf(redis), 1_000_000).group(hashes).groups.length;
+    const buckets = new BucketLayout(prefixOf(redis), 1_000_000).group(hashes).chunks.reduce((n, c) => n + c.groups, 0);
     expect(buckets).toBeGreaterThan(3000);
+    // Once per server: Redis learns the scripts (EVALSHA answers NOSCRIPT, then EVAL).
+    await redis.mark(randomHashes(1), Date.now());
+    await redis.lookup(randomHashes(1));
     const pipeline = vi.spyOn(redis.client, 'pipeline');
 
     await stats.config('RESETSTAT');
     await redis.mark(hashes, Date.now());
     expect(pipeline).toHaveBeenCalledTimes(1);
     const afterMark = await commandCalls();
-    expect(afterMark).toMatchObject({ eval: Math.ceil(buckets / 1000), hset: buckets, pexpire: buckets });
+    expect(afterMark).toMatchObject({ evalsha: Math.ceil(buckets / 1000), hset: buckets, pexpire: buckets });
+    expect(afterMark.eval).toBeUndefined();
 
     await stats.config('RESETSTAT');
     const started = performance.now();
     const answers = await redis.lookup(hashes);
     const elapsed = performance.now() - started;
     expect(pipeline).toHaveBeenCalledTimes(2);
-    expect(await commandCalls()).toMatchObject({ eval: Math.ceil(buckets / 1000), hmget: buckets });
+    expect(await commandCalls()).toMatchObject({ evalsha: Math.ceil(buckets / 1000), hmget: buckets });
     expect((await commandCalls()).hset).toBeUndefined();
     expect(answers.every((t) => t !== undefined)).toBe(true);
     expect(elapsed).toBeLessThan(250); // the default command timeout: a batch like this must fit well inside it
+  });
+
+  it('keeps working when Redis forgets its scripts (SCRIPT FLUSH, a restart)', async () => {
+    const redis = await tier({}, server.url);
+    const hashes = randomHashes(500);
+    await redis.mark(hashes, Date.now());
+    await stats.script('FLUSH');
+    expect((await redis.lookup(hashes)).every((t) => t !== undefined)).toBe(true);
+    await stats.script('FLUSH');
+    const more = randomHashes(500);
+    await redis.mark(more, Date.now());
+    expect((await redis.lookup(more)).every((t) => t !== undefined)).toBe(true);
+    expect(redis.healthy()).toBe(true);
   });
 });
