@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { metadataHash, seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../remote-write/canonical.js';
 import type { MetricMetadata, MetricType } from '../remote-write/types.js';
+import { readIndexEvent } from './index-event-reader.js';
 import { writeIndexEvents, type EncodedEvent } from './index-event-writer.js';
 
 export type { EncodedEvent } from './index-event-writer.js';
@@ -68,7 +69,30 @@ interface RawEvent {
 
 const toNumber = (v: number | { toNumber(): number } | undefined) => (v === undefined ? 0 : typeof v === 'number' ? v : v.toNumber());
 
+/** Consumed messages back into one SeriesBatch, with the hand-written reader (index-event-reader.ts). */
 export function decodeIndexEvents(values: ReadonlyArray<Uint8Array | null>): DecodedEvents {
+  const series: CanonicalSeries[] = [];
+  const metadata: MetricMetadata[] = [];
+  const corrupt: Array<{ index: number; reason: string }> = [];
+  let receivedAt = Infinity;
+  for (let index = 0; index < values.length; index++) {
+    const event = readIndexEvent(values[index]);
+    if (event.receivedAt !== undefined) receivedAt = Math.min(receivedAt, event.receivedAt);
+    if (event.kind === 'corrupt') {
+      corrupt.push({ index, reason: event.reason });
+      continue;
+    }
+    if (event.kind === 'series') series.push(event.series);
+    else metadata.push(event.metadata);
+  }
+  return {
+    batch: { series, metadata, receivedAt: receivedAt === Infinity ? Date.now() : receivedAt, counts: { samples: 0, histograms: 0, exemplars: 0 } },
+    corrupt,
+  };
+}
+
+/** The same through protobufjs: the reference the hand-written reader is tested against. */
+export function decodeIndexEventsReference(values: ReadonlyArray<Uint8Array | null>): DecodedEvents {
   const series: CanonicalSeries[] = [];
   const metadata: MetricMetadata[] = [];
   const corrupt: Array<{ index: number; reason: string }> = [];

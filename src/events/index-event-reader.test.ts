@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import xxhash from 'xxhash-wasm';
+import { seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../remote-write/canonical.js';
+import { syntheticSeriesRange } from '../../bench/lib/synthetic-series.js';
+import { decodeIndexEvents, decodeIndexEventsReference, encodeSeriesBatch, encodeSeriesBatchReference } from './index-event.js';
+
+const { h64Raw } = await xxhash();
+
+const series = (labels: Array<[string, string]>, first: number, last: number): CanonicalSeries => {
+  const l = labels.map(([name, value]) => ({ name, value }));
+  return { labels: l, metricName: l.find((x) => x.name === '__name__')?.value ?? '', key: seriesKey(l), hash: seriesHash(l), firstTimestamp: first, lastTimestamp: last };
+};
+
+const batch: SeriesBatch = {
+  series: [
+    series([['__name__', 'up'], ['job', 'node']], 1000, 2000),
+    series([['__name__', 'é€😀'], ['a', 'line\nbreak'], ['quote', '"\\']], 1_700_000_000_123, 1_700_000_000_999),
+    series([['no_name', '']], 0, -5), // negative int64: ten-byte varints
+    series([['__name__', 'x'], ['long', 'v'.repeat(70_000)]], 2 ** 53 - 1, 2 ** 40), // multi-byte lengths
+  ],
+  metadata: [
+    { metricFamilyName: 'up', type: 'gauge', help: 'Whether the target is up.', unit: '' },
+    { metricFamilyName: 'é', type: 'counter', help: '', unit: 'seconds' },
+  ],
+  receivedAt: 1_700_000_001_000,
+  counts: { samples: 3, histograms: 0, exemplars: 0 },
+};
+
+/** Both decoders on the same messages must agree on everything. */
+const expectSame = (values: Array<Uint8Array | null>) => {
+  const reference = decodeIndexEventsReference(values);
+  const decoded = decodeIndexEvents(values);
+  expect(decoded.batch.series).toEqual(reference.batch.series);
+  expect(decoded.batch.metadata).toEqual(reference.batch.metadata);
+  expect(decoded.corrupt.map((c) => c.index)).toEqual(reference.corrupt.map((c) => c.index));
+  if (reference.batch.series.length + reference.batch.metadata.length + reference.corrupt.length > 0 && values.some(Boolean)) {
+    expect(decoded.batch.receivedAt).toBe(reference.batch.receivedAt);
+  }
+  return decoded;
+};
+
+describe('hand-written IndexEvent reader, against protobufjs', () => {
+  it('reads what either encoder writes, exactly as protobufjs does', () => {
+    for (const events of [encodeSeriesBatch(batch, 'production/ingest'), encodeSeriesBatchReference(batch, 'production/ingest')]) {
+      const decoded = expectSame(events.map((e) => e.value));
+      expect(decoded.corrupt).toEqual([]);
+      expect(decoded.batch.series).toEqual(batch.series);
+      expect(decoded.batch.metadata).toEqual(batch.metadata);
+    }
+  });
+
+  it('agrees on realistic series', () => {
+    const many = syntheticSeriesRange(0, 2_000, { salt: 'reader', time: 1_700_000_000_000 });
+    const events = encodeSeriesBatch({ series: many, metadata: [], receivedAt: 5, counts: { samples: 0, histograms: 0, exemplars: 0 } }, 'bench');
+    expect(expectSame(events.map((e) => e.value)).batch.series).toEqual(many);
+  });
+
+  it('skips unknown fields and keeps the last of a repeated singular field', () => {
+    const [event] = encodeSeriesBatch({ ...batch, series: batch.series.slice(0, 1), metadata: [] }, 's');
+    // Field 9 varint, field 10 fixed64, field 11 bytes, field 12 fixed32, then received_at_ms again.
+    const extra = Buffer.from([0x48, 0x96, 0x01, 0x51, 1, 2, 3, 4, 5, 6, 7, 8, 0x5a, 2, 0xaa, 0xbb, 0x65, 1, 2, 3, 4, 0x20, 0x07]);
+    const decoded = expectSame([Buffer.concat([event.value, extra])]);
+    expect(decoded.batch.receivedAt).toBe(7);
+    expect(decoded.batch.series).toHaveLength(1);
+  });
+
+  it('rejects what protobufjs rejects: truncation, garbage, empty, tampered, hashless, invalid UTF-8', () => {
+    const events = encodeSeriesBatch(batch, 's').map((e) => e.value);
+    const tampered = Buffer.from(events[1]);
+    tampered[tampered.indexOf(Buffer.from('line'))] = 'L'.charCodeAt(0);
+    // A value of invalid UTF-8 sent with the hash of its raw bytes: the text it decodes to does not hash to it.
+    const raw = Buffer.from([0x61, 0xff, 0xfe]);
+    const hash = Buffer.alloc(8);
+    hash.writeBigUInt64BE(h64Raw(Buffer.concat([Buffer.from('a\xff', 'latin1'), raw, Buffer.from([0xff])]), 0n));
+    const label = Buffer.concat([Buffer.from([0x0a, 1, 0x61, 0x12, raw.length]), raw]);
+    const seriesEvent = Buffer.concat([Buffer.from([0x0a, 8]), hash, Buffer.from([0x12, label.length]), label]);
+    const invalidUtf8 = Buffer.concat([Buffer.from([0x0a, seriesEvent.length]), seriesEvent]);
+    const values = [
+      events[0],
+      Buffer.from([0xff, 0xff, 0xff]),
+      null,
+      tampered,
+      events[0].subarray(0, events[0].length - 3),
+      Buffer.from([0x22, 0]), // neither series nor metadata
+      Buffer.from([0x0a, 0]), // a series without hash
+      invalidUtf8,
+      Buffer.alloc(0),
+    ];
+    const decoded = expectSame(values);
+    expect(decoded.batch.series.map((s) => s.key)).toEqual([batch.series[0].key]);
+    expect(decoded.corrupt.map((c) => c.index)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(decoded.corrupt.find((c) => c.index === 3)?.reason).toMatch(/hash does not match/);
+  });
+
+  it('agrees with protobufjs on randomly damaged messages', () => {
+    const many = syntheticSeriesRange(0, 200, { salt: 'damaged', time: 1_700_000_000_000 });
+    const events = encodeSeriesBatch({ series: many, metadata: batch.metadata, receivedAt: 5, counts: { samples: 0, histograms: 0, exemplars: 0 } }, 'bench');
+    let seed = 1;
+    const random = (below: number) => Math.floor(((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000) * below);
+    const outcome = (d: ReturnType<typeof decodeIndexEvents>) =>
+      JSON.stringify([d.batch.series.map((s) => [s.key, String(s.hash), s.firstTimestamp, s.lastTimestamp]), d.batch.metadata, d.corrupt.length]);
+    for (let i = 0; i < 20_000; i++) {
+      const value = Buffer.from(events[random(events.length)].value);
+      for (let n = 1 + random(2); n > 0; n--) value[random(value.length)] = random(256);
+      const reference = decodeIndexEventsReference([value]);
+      const decoded = decodeIndexEvents([value]);
+      // The one difference: the reader does not look at the source (it is not indexed), protobufjs
+      // rejects the whole event when its source is not valid UTF-8.
+      if (decoded.corrupt.length === 0 && /utf-8/.test(reference.corrupt[0]?.reason ?? '')) continue;
+      expect(outcome(decoded), value.toString('hex')).toBe(outcome(reference));
+    }
+  });
+});

@@ -1,0 +1,252 @@
+/**
+ * A hand-written weir.v1.IndexEvent decoder for the indexer's hot path, the reading twin of
+ * index-event-writer.ts. protobufjs builds an object per message, label and int64 (a Long), and
+ * the hash check then wrote every label back into bytes; here each message is walked once, the
+ * label pairs are copied byte for byte into the buffer the check hashes, and strings are made only
+ * for what the index keeps. A differential test (index-event-reader.test.ts) holds it to protobufjs.
+ *
+ *   IndexEvent   1: SeriesEvent | 2: MetadataEvent (length-delimited), 3: source, 4: received_at_ms
+ *   SeriesEvent  1: hash (8 bytes), 2: Label*, 3: first_timestamp_ms, 4: last_timestamp_ms
+ *   Label        1: name, 2: value
+ *
+ * Like protobufjs, a repeated singular field keeps its last value and unknown fields are skipped.
+ */
+import xxhash from 'xxhash-wasm';
+import { seriesHash, seriesKey, type CanonicalSeries } from '../remote-write/canonical.js';
+import type { Label, MetricMetadata, MetricType } from '../remote-write/types.js';
+
+const { h64Raw } = await xxhash();
+
+const WIRE_VARINT = 0;
+const WIRE_FIXED64 = 1;
+const WIRE_LENGTH = 2;
+const WIRE_FIXED32 = 5;
+/** Between label pairs in the bytes Prometheus hashes (as in `seriesHash`). */
+const SEPARATOR = 0xff;
+
+const METRIC_TYPES = new Set<string>(['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset']);
+
+export type ReadEvent =
+  | { kind: 'series'; series: CanonicalSeries; receivedAt: number }
+  | { kind: 'metadata'; metadata: MetricMetadata; receivedAt: number }
+  /** `receivedAt` when the event itself was readable (a series whose hash does not match). */
+  | { kind: 'corrupt'; reason: string; receivedAt?: number };
+
+class ProtoError extends Error {}
+
+/** The labels' `name\xff value\xff …` bytes, reused between messages (decoding is synchronous). */
+let hashInput = new Uint8Array(1 << 12);
+
+/** A cursor over one message. */
+class Reader {
+  at: number;
+  constructor(
+    readonly buf: Buffer,
+    start: number,
+    readonly end: number,
+  ) {
+    this.at = start;
+  }
+
+  /** An unsigned varint of up to 32 bits (tags and lengths). */
+  uint32(): number {
+    let value = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (this.at >= this.end) throw new ProtoError('truncated varint');
+      const b = this.buf[this.at++];
+      value += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) {
+        if (value > 0xffffffff) throw new ProtoError('varint too long for 32 bits');
+        return value;
+      }
+    }
+    throw new ProtoError('varint too long for 32 bits');
+  }
+
+  /** An int64 varint as a number, as protobufjs' `Long#toNumber` gives it (exact below 2^53). */
+  int64(): number {
+    let lo = 0;
+    let hi = 0;
+    let i = 0;
+    for (; i < 10; i++) {
+      if (this.at >= this.end) throw new ProtoError('truncated varint');
+      const b = this.buf[this.at++];
+      if (i < 4) lo |= (b & 0x7f) << (7 * i);
+      else if (i === 4) {
+        lo |= (b & 0x0f) << 28;
+        hi |= (b & 0x7f) >> 4;
+      } else hi |= (b & 0x7f) << (7 * i - 32);
+      if (b < 0x80) return (hi | 0) * 0x1_0000_0000 + (lo >>> 0);
+    }
+    throw new ProtoError('varint longer than 10 bytes');
+  }
+
+  /** A length-delimited field's end; the cursor is at its first byte. */
+  lengthEnd(): number {
+    const length = this.uint32();
+    const end = this.at + length;
+    if (end > this.end) throw new ProtoError('length past the end of the message');
+    return end;
+  }
+
+  skip(wireType: number): void {
+    switch (wireType) {
+      case WIRE_VARINT:
+        this.int64();
+        return;
+      case WIRE_FIXED64:
+        this.at += 8;
+        break;
+      case WIRE_LENGTH:
+        this.at = this.lengthEnd();
+        return;
+      case WIRE_FIXED32:
+        this.at += 4;
+        break;
+      default:
+        throw new ProtoError(`wire type ${wireType} not supported`);
+    }
+    if (this.at > this.end) throw new ProtoError('field past the end of the message');
+  }
+}
+
+/** Decodes one message; never throws (a bad message is a `corrupt` result with the reason). */
+export function readIndexEvent(value: Uint8Array | null): ReadEvent {
+  if (!value) return { kind: 'corrupt', reason: 'empty message' };
+  const buf = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  try {
+    return readEvent(new Reader(buf, 0, buf.length));
+  } catch (err) {
+    if (err instanceof ProtoError || err instanceof RangeError) return { kind: 'corrupt', reason: `not a weir.v1.IndexEvent: ${err.message}` };
+    throw err;
+  }
+}
+
+function readEvent(r: Reader): ReadEvent {
+  let seriesAt = -1;
+  let seriesEnd = -1;
+  let metadataAt = -1;
+  let metadataEnd = -1;
+  let receivedAt = 0;
+  while (r.at < r.end) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (field === 1 && wire === WIRE_LENGTH) {
+      seriesEnd = r.lengthEnd();
+      seriesAt = r.at;
+      r.at = seriesEnd;
+    } else if (field === 2 && wire === WIRE_LENGTH) {
+      metadataEnd = r.lengthEnd();
+      metadataAt = r.at;
+      r.at = metadataEnd;
+    } else if (field === 4 && wire === WIRE_VARINT) {
+      receivedAt = r.int64();
+    } else {
+      r.skip(wire); // the source (3) is not indexed
+    }
+  }
+  if (seriesAt >= 0) {
+    const series = readSeries(new Reader(r.buf, seriesAt, seriesEnd));
+    return typeof series === 'string' ? { kind: 'corrupt', reason: series, receivedAt } : { kind: 'series', series, receivedAt };
+  }
+  if (metadataAt >= 0) return { kind: 'metadata', metadata: readMetadata(new Reader(r.buf, metadataAt, metadataEnd)), receivedAt };
+  return { kind: 'corrupt', reason: 'event carries neither series nor metadata' };
+}
+
+/** The series, or why it is not indexed. */
+function readSeries(r: Reader): CanonicalSeries | string {
+  const buf = r.buf;
+  let hashAt = -1;
+  let hashLength = 0;
+  let first = 0;
+  let last = 0;
+  const labels: Label[] = [];
+  let metricName = '';
+  let hashed = 0;
+  /** Any byte ≥ 0x80 in the labels: then they are hashed from their decoded text, as the writer hashed them. */
+  let high = 0;
+  while (r.at < r.end) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (field === 2 && wire === WIRE_LENGTH) {
+      const end = r.lengthEnd();
+      // Label: name (1) and value (2), each possibly absent (proto3 default '').
+      let nameAt = 0;
+      let nameEnd = 0;
+      let valueAt = 0;
+      let valueEnd = 0;
+      while (r.at < end) {
+        const labelTag = r.uint32();
+        if (labelTag === 0x0a || labelTag === 0x12) {
+          const stringEnd = r.lengthEnd();
+          if (stringEnd > end) throw new ProtoError('label string past the end of the label');
+          if (labelTag === 0x0a) [nameAt, nameEnd] = [r.at, stringEnd];
+          else [valueAt, valueEnd] = [r.at, stringEnd];
+          r.at = stringEnd;
+        } else {
+          r.skip(labelTag & 7);
+        }
+      }
+      if (r.at !== end) throw new ProtoError('label past its length');
+      const room = hashed + (nameEnd - nameAt) + (valueEnd - valueAt) + 2;
+      if (room > hashInput.length) {
+        const grown = new Uint8Array(Math.max(room, hashInput.length * 2));
+        grown.set(hashInput.subarray(0, hashed));
+        hashInput = grown;
+      }
+      let nameHigh = 0;
+      for (let i = nameAt; i < nameEnd; i++) nameHigh |= hashInput[hashed++] = buf[i];
+      hashInput[hashed++] = SEPARATOR;
+      let valueHigh = 0;
+      for (let i = valueAt; i < valueEnd; i++) valueHigh |= hashInput[hashed++] = buf[i];
+      hashInput[hashed++] = SEPARATOR;
+      high |= nameHigh | valueHigh;
+      const name = text(buf, nameAt, nameEnd, nameHigh);
+      const value = text(buf, valueAt, valueEnd, valueHigh);
+      if (name === '__name__') metricName = value;
+      labels.push({ name, value });
+    } else if (field === 1 && wire === WIRE_LENGTH) {
+      const end = r.lengthEnd();
+      hashAt = r.at;
+      hashLength = end - r.at;
+      r.at = end;
+    } else if (field === 3 && wire === WIRE_VARINT) {
+      first = r.int64();
+    } else if (field === 4 && wire === WIRE_VARINT) {
+      last = r.int64();
+    } else {
+      r.skip(wire);
+    }
+  }
+  if (hashLength !== 8) return 'series hash does not match its labels';
+  const sent = buf.readBigUInt64BE(hashAt);
+  // Invalid UTF-8 decodes to U+FFFD: hashing the decoded text (as before) rejects what the raw bytes would let through.
+  const hash = high & 0x80 ? seriesHash(labels) : h64Raw(hashInput.subarray(0, hashed), 0n);
+  if (sent !== hash) return 'series hash does not match its labels';
+  return { labels, metricName, key: seriesKey(labels), hash, firstTimestamp: first, lastTimestamp: last };
+}
+
+function readMetadata(r: Reader): MetricMetadata {
+  const fields = ['', '', '', ''];
+  while (r.at < r.end) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    if (field >= 1 && field <= 4 && (tag & 7) === WIRE_LENGTH) {
+      const end = r.lengthEnd();
+      fields[field - 1] = r.buf.toString('utf8', r.at, end);
+      r.at = end;
+    } else {
+      r.skip(tag & 7);
+    }
+  }
+  const [metricFamilyName, type, help, unit] = fields;
+  return { metricFamilyName, type: METRIC_TYPES.has(type) ? (type as MetricType) : 'unknown', help, unit };
+}
+
+/** Label text: nearly always ASCII (no byte ≥ 0x80), where latin1 is the cheaper decoder and gives the same string. */
+function text(buf: Buffer, from: number, to: number, high: number): string {
+  if (from === to) return '';
+  return buf.toString(high & 0x80 ? 'utf8' : 'latin1', from, to);
+}
