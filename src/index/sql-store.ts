@@ -14,7 +14,16 @@ export interface SqlExecutor {
   /** Runs a statement that returns rows. */
   query<Row = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
   /** Runs a statement that returns no rows (DDL, INSERT, UPDATE). */
-  exec(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
+  exec(sql: string, params?: readonly SqlValue[], options?: ExecOptions): Promise<{ changes: number }>;
+}
+
+export interface ExecOptions {
+  /**
+   * The statement is one of a few shapes run over and over (the write path's upserts): an adapter
+   * may keep it prepared and bind the parameters in binary (MySQL: server-side prepared statements,
+   * no client-side escaping of a megabyte of values). Without it, statements are formatted as usual.
+   */
+  prepared?: boolean;
 }
 
 export interface SqlStore extends SqlExecutor {

@@ -6,8 +6,12 @@ import type { HashCollision, WriteBatchResult } from './series-index.js';
 import { encodeHashes, loadSeriesRows } from './postings.js';
 import { labelKeysOf, type SqlDialect, type SqlExecutor, type SqlStore, type SqlValue, type UpsertSpec } from './sql-store.js';
 
-/** Rows per multi-row statement: a whole 1,000-series window in one statement where it fits. */
-const MAX_ROWS_PER_STATEMENT = 2_000;
+/**
+ * Rows per multi-row statement, at most. Statements carry a power of two of rows (a 1,900-row
+ * insert is 1,024 + 512 + 256 + 64 + 32 + 8 + 4 rows), so there are a dozen shapes per table, each
+ * prepared once per connection, rather than one per window size.
+ */
+const MAX_ROWS_PER_STATEMENT = 1_024;
 /** … and at most about this many bytes of values (MySQL's default max_allowed_packet is 16 MiB, or 4 MiB before 8.0). */
 const MAX_BYTES_PER_STATEMENT = 2 * 2 ** 20;
 
@@ -41,8 +45,8 @@ interface SeenSeries {
 /** Aggregate of the series in a batch that carry one label name or one name/value pair. */
 interface LabelAggregate {
   newSeries: number;
-  /** The new series' hashes (pairs only): the pair's postings chunk. */
-  newHashes: bigint[];
+  /** The new series carrying the pair (pairs only), as indexes into `fresh`: ascending, as their hashes are. */
+  fresh: number[];
   firstSeen: number;
   lastSeen: number;
 }
@@ -92,14 +96,14 @@ export async function writeSeriesBatch(store: SqlStore, batch: SeriesBatch): Pro
       });
     }
     await upsertRows(tx, dialect, KNOWN_SERIES, known.map((s) => seriesRow(dialect, s)));
-    const { names, pairs } = aggregateLabels(fresh, known);
-    await upsertRows(tx, dialect, postingsSpec.spec, postingsSpec.rows(pairs));
+    const pairs = aggregatePairs(fresh, known);
+    await upsertRows(tx, dialect, postingsSpec.spec, postingsSpec.rows(pairs, fresh));
     // The rows every batch touches (label names, common pairs, metadata) last: their row locks are
     // held until commit, and concurrent writers queue on them.
     const values = [...pairs].flatMap(([name, byValue]) => [...byValue].map(([value, agg]) => tables.valueRow(name, value, agg)));
     await upsertRows(tx, dialect, tables.values, values);
     await upsertRows(tx, dialect, METADATA, metadataRows);
-    await upsertRows(tx, dialect, tables.names, [...names].map(([name, agg]) => tables.nameRow(name, agg)));
+    await upsertRows(tx, dialect, tables.names, [...pairs].map(([name, byValue]) => tables.nameRow(name, nameAggregate(byValue))));
     return { newSeries: fresh.length, updatedSeries: known.length + unchanged, hashCollisions: collisions };
   });
 }
@@ -154,15 +158,22 @@ function postingsTable(dialect: SqlDialect) {
     columns: [nameColumn, valueColumn, 'first_hash', 'hashes'],
     key: [nameColumn, valueColumn, 'first_hash'],
   };
-  const rows = (pairs: Map<string, Map<string, LabelAggregate>>): SqlValue[][] =>
-    [...pairs].flatMap(([name, byValue]) =>
-      [...byValue]
-        .filter(([, agg]) => agg.newHashes.length > 0)
-        .map(([value, agg]) => {
-          const hashes = agg.newHashes.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-          return [keyOf(name), keyOf(value), dialect.encodeHash(hashes[0]), encodeHashes(hashes)];
-        }),
-    );
+  const rows = (pairs: Map<string, Map<string, LabelAggregate>>, fresh: readonly SeenSeries[]): SqlValue[][] => {
+    // Each new series' hash packed once; a chunk copies the 8 bytes of each of its series.
+    const packed = encodeHashes(fresh.map((s) => s.series.hash));
+    const rows: SqlValue[][] = [];
+    for (const [name, byValue] of pairs) {
+      const nameKey = keyOf(name);
+      for (const [value, agg] of byValue) {
+        if (agg.fresh.length === 0) continue;
+        const chunk = Buffer.allocUnsafe(agg.fresh.length * 8);
+        let at = 0;
+        for (const i of agg.fresh) for (let from = i * 8, end = from + 8; from < end; ) chunk[at++] = packed[from++];
+        rows.push([nameKey, keyOf(value), dialect.encodeHash(fresh[agg.fresh[0]].series.hash), chunk]);
+      }
+    }
+    return rows;
+  };
   return { spec, rows };
 }
 
@@ -201,31 +212,42 @@ function labelTables(dialect: SqlDialect) {
   };
 }
 
-function aggregateLabels(fresh: readonly SeenSeries[], known: readonly SeenSeries[]) {
-  const names = new Map<string, LabelAggregate>();
+/**
+ * Per label pair of the batch's series: how many are new, their time bounds, and which new series
+ * carry it. `fresh` is in ascending hash order, so each pair's list of new series is too.
+ */
+function aggregatePairs(fresh: readonly SeenSeries[], known: readonly SeenSeries[]): Map<string, Map<string, LabelAggregate>> {
   const pairs = new Map<string, Map<string, LabelAggregate>>();
-  const add = (target: Map<string, LabelAggregate>, key: string, seen: SeenSeries, isNew: boolean) => {
-    let agg = target.get(key);
-    if (!agg) target.set(key, (agg = { newSeries: 0, newHashes: [], firstSeen: seen.firstSeen, lastSeen: seen.lastSeen }));
-    else {
-      agg.firstSeen = Math.min(agg.firstSeen, seen.firstSeen);
-      agg.lastSeen = Math.max(agg.lastSeen, seen.lastSeen);
-    }
-    if (isNew) agg.newSeries++;
-    return agg;
-  };
-  for (const [list, isNew] of [[fresh, true], [known, false]] as const) {
-    for (const seen of list) {
-      for (const { name, value } of seen.series.labels) {
-        add(names, name, seen, isNew);
-        let values = pairs.get(name);
-        if (!values) pairs.set(name, (values = new Map()));
-        const pair = add(values, value, seen, isNew);
-        if (isNew) pair.newHashes.push(seen.series.hash);
+  const add = (seen: SeenSeries, freshIndex: number) => {
+    for (const { name, value } of seen.series.labels) {
+      let values = pairs.get(name);
+      if (!values) pairs.set(name, (values = new Map()));
+      let agg = values.get(value);
+      if (!agg) values.set(value, (agg = { newSeries: 0, fresh: [], firstSeen: seen.firstSeen, lastSeen: seen.lastSeen }));
+      else {
+        if (seen.firstSeen < agg.firstSeen) agg.firstSeen = seen.firstSeen;
+        if (seen.lastSeen > agg.lastSeen) agg.lastSeen = seen.lastSeen;
+      }
+      if (freshIndex >= 0) {
+        agg.newSeries++;
+        agg.fresh.push(freshIndex);
       }
     }
+  };
+  for (let i = 0; i < fresh.length; i++) add(fresh[i], i);
+  for (const seen of known) add(seen, -1);
+  return pairs;
+}
+
+/** A label name's aggregate from its pairs' (a series carries each of its label names once). */
+function nameAggregate(byValue: Map<string, LabelAggregate>): LabelAggregate {
+  const name: LabelAggregate = { newSeries: 0, fresh: [], firstSeen: Infinity, lastSeen: -Infinity };
+  for (const agg of byValue.values()) {
+    name.newSeries += agg.newSeries;
+    if (agg.firstSeen < name.firstSeen) name.firstSeen = agg.firstSeen;
+    if (agg.lastSeen > name.lastSeen) name.lastSeen = agg.lastSeen;
   }
-  return { names, pairs };
+  return name;
 }
 
 function metadataToRows(metadata: readonly MetricMetadata[], receivedAt: number): SqlValue[][] {
@@ -267,12 +289,17 @@ async function upsertRows(tx: SqlExecutor, dialect: SqlDialect, spec: UpsertSpec
     let to = from;
     let bytes = 0;
     while (to < rows.length && to - from < rowsPerStatement && (to === from || bytes < MAX_BYTES_PER_STATEMENT)) bytes += rowBytes(rows[to++]);
+    to = from + largestPowerOfTwoUpTo(to - from);
     const params: SqlValue[] = [];
     for (let i = from; i < to; i++) for (const value of rows[i]) params.push(value);
-    changes += (await tx.exec(upsertSqlOf(dialect, spec, to - from), params)).changes;
+    changes += (await tx.exec(upsertSqlOf(dialect, spec, to - from), params, { prepared: true })).changes;
     from = to;
   }
   return changes;
+}
+
+function largestPowerOfTwoUpTo(n: number): number {
+  return 2 ** Math.floor(Math.log2(n));
 }
 
 const upsertStatements = new WeakMap<UpsertSpec, Map<string, string>>();

@@ -1,6 +1,6 @@
 import mysql, { type Connection, type ConnectionOptions, type Pool, type PoolConnection, type ResultSetHeader } from 'mysql2/promise';
 import { DownstreamError } from '../../errors.js';
-import type { SqlExecutor, SqlStore, SqlValue } from '../../index/sql-store.js';
+import type { ExecOptions, SqlExecutor, SqlStore, SqlValue } from '../../index/sql-store.js';
 import { resolveMysqlConnection, type MysqlConnectionOptions, type ResolvedMysqlConnection } from './mysql-config.js';
 import { mysqlDialect } from './mysql-dialect.js';
 import { isFatalMysqlError, toDownstreamError } from './mysql-errors.js';
@@ -69,6 +69,9 @@ function driverOptions(connection: ResolvedMysqlConnection, connectTimeoutMs: nu
     // counts inserted series that way. No LOCAL INFILE, no multi-statements.
     flags: ['-FOUND_ROWS', '-LOCAL_FILES', '-MULTI_STATEMENTS'],
     enableKeepAlive: true,
+    // Prepared statements kept per connection (least recently used closed first). The write path
+    // has a few dozen shapes; the server caps them all together (max_prepared_stmt_count, 16,382).
+    maxPreparedStatements: 128,
   };
 }
 
@@ -123,8 +126,8 @@ class MysqlPoolStore implements MysqlStore {
     return this.withConnection((conn) => executorOn(conn).query<Row>(sql, params));
   }
 
-  exec(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
-    return this.withConnection((conn) => executorOn(conn).exec(sql, params));
+  exec(sql: string, params: readonly SqlValue[] = [], options?: ExecOptions): Promise<{ changes: number }> {
+    return this.withConnection((conn) => executorOn(conn).exec(sql, params, options));
   }
 
   /** One pooled connection for the whole transaction; rolled back if `work` throws. */
@@ -209,9 +212,12 @@ function executorOn(conn: PoolConnection): SqlExecutor {
         throw toDownstreamError(err, sql);
       }
     },
-    async exec(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
+    async exec(sql: string, params: readonly SqlValue[] = [], options?: ExecOptions): Promise<{ changes: number }> {
       try {
-        const [result] = await conn.query<ResultSetHeader>(sql, [...params]);
+        // Prepared: the values travel in binary beside the statement (no escaping, and the server
+        // parses the statement once per connection); the driver keeps it prepared, by its text.
+        const [result] =
+          options?.prepared && params.length > 0 ? await conn.execute<ResultSetHeader>(sql, params as SqlValue[]) : await conn.query<ResultSetHeader>(sql, [...params]);
         return { changes: result.affectedRows ?? 0 };
       } catch (err) {
         throw toDownstreamError(err, sql);
