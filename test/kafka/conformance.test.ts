@@ -92,6 +92,23 @@ describe.each(adapters)('Kafka client conformance: %s adapter', (adapter) => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
+  it("gives a send's shared headers to messages without their own, and none when they are empty", async () => {
+    const topic = await newTopic(2);
+    const producer = newProducer();
+    const shared = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+    await producer.send(topic, makeMessages(20, (i) => (i % 5 === 0 ? { value: Buffer.from(`own-${i}`), headers: { own: String(i) } } : { value: Buffer.from(`shared-${i}`) })), { headers: shared });
+    await producer.send(topic, makeMessages(5, (i) => ({ value: Buffer.from(`bare-${i}`) })), { headers: {} });
+    const recorder = newConsumer(topic);
+    await recorder.start();
+    await recorder.waitForCount(25);
+    for (const m of recorder.messages) {
+      const value = m.value!.toString();
+      if (value.startsWith('own-')) expect(m.headers).toEqual({ own: Buffer.from(value.slice(4)) });
+      else if (value.startsWith('shared-')) expect(m.headers).toEqual({ traceparent: Buffer.from(shared.traceparent) });
+      else expect(m.headers).toEqual({});
+    }
+  });
+
   it('produces with acks=all, and a group consumer gets every message with key, headers and timestamp', async () => {
     const topic = await newTopic(3);
     const sent = makeMessages(300, (i) => ({ headers: { index: String(i), raw: Buffer.from([i % 256]) }, timestamp: 1_700_000_000_000 + i }));

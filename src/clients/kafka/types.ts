@@ -51,6 +51,11 @@ export interface ConsumedBatch {
   nextOffset: string;
 }
 
+export interface SendOptions {
+  /** Headers for every message of the send that has none of its own (converted once per send, not per message). */
+  headers?: Record<string, Buffer | string>;
+}
+
 export interface KafkaProducer {
   /** Optional: `send` connects on first use. */
   connect(): Promise<void>;
@@ -58,7 +63,7 @@ export interface KafkaProducer {
    * Send one batch. Resolves only when every message is acknowledged by all in-sync replicas
    * (acks=all); rejects with a `DownstreamError` otherwise, after the adapter's own retries.
    */
-  send(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  send(topic: string, messages: readonly OutgoingMessage[], options?: SendOptions): Promise<void>;
   disconnect(): Promise<void>;
 }
 

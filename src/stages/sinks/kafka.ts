@@ -1,7 +1,7 @@
-import { context as otelContext, propagation } from '@opentelemetry/api';
+import { context as otelContext, propagation, type Context } from '@opentelemetry/api';
 import { mergeMap } from 'rxjs';
 import { z } from 'zod';
-import { KAFKA_COMPRESSIONS, producerOptionProblems, type KafkaCompression, type OutgoingMessage } from '../../clients/kafka/index.js';
+import { KAFKA_COMPRESSIONS, producerOptionProblems, type KafkaCompression } from '../../clients/kafka/index.js';
 import { duration } from '../../config/units.js';
 import { ConfigError } from '../../errors.js';
 import { encodeSeriesBatch } from '../../events/index-event.js';
@@ -21,6 +21,19 @@ export const kafkaSinkConfig = z.strictObject({
   ),
   create_topic_partitions: z.number().int().min(1).optional().describe('Create the topic with this many partitions if it does not exist (for development; production topics are usually made by their owners).'),
 });
+
+/**
+ * The batch's trace context as message headers (W3C `traceparent`, and `tracestate`/`baggage` when
+ * set), or none. With tracing on, every message of a batch carries its batch's context, as Kafka
+ * tracing expects (consumers read it per record), and the adapters convert it once per send; with
+ * tracing off (no OpenTelemetry SDK: the no-op propagator injects nothing) messages carry no headers.
+ */
+function traceHeaders(context: Context): Record<string, string> | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context, carrier);
+  for (const _ in carrier) return carrier;
+  return undefined;
+}
 
 /**
  * Produces a batch's new series and metadata as weir.v1.IndexEvent messages (key = hash) and
@@ -49,12 +62,14 @@ export const kafkaSink = defineProcessor({
         });
         await topicReady;
       }
-      const headers: Record<string, string> = {};
-      propagation.inject(msg.traceContext ?? otelContext.active(), headers);
+      const headers = traceHeaders(msg.traceContext ?? otelContext.active());
       const events = encodeSeriesBatch(msg.payload, source);
-      for (let i = 0; i < events.length; i += config.max_messages_per_send) {
-        const chunk: OutgoingMessage[] = events.slice(i, i + config.max_messages_per_send).map((e) => ({ key: e.key, value: e.value, headers }));
-        await producer.send(config.topic, chunk);
+      const max = config.max_messages_per_send;
+      if (events.length <= max) await producer.send(config.topic, events, { headers });
+      else {
+        const sends: Array<Promise<void>> = [];
+        for (let i = 0; i < events.length; i += max) sends.push(producer.send(config.topic, events.slice(i, i + max), { headers }));
+        await Promise.all(sends);
       }
       return msg;
     });

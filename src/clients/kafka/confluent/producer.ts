@@ -1,5 +1,5 @@
 import type { ResolvedClientConfig, ResolvedProducerOptions } from '../config.js';
-import type { KafkaProducer, OutgoingMessage } from '../types.js';
+import type { KafkaProducer, OutgoingMessage, SendOptions } from '../types.js';
 import type { RdKafkaError, RdKafkaProducer, RdKafkaProducerConstructor } from './api.js';
 import type { ConfluentErrorMapper } from './errors.js';
 
@@ -9,6 +9,18 @@ interface PendingSend {
   settled: boolean;
   resolve(): void;
   reject(err: RdKafkaError): void;
+}
+
+type RdKafkaHeaders = Array<Record<string, Buffer | string>>;
+
+/**
+ * The library's header shape (a list of one-entry objects); none for no or empty headers, which
+ * spares the binding its per-message header walk.
+ */
+function rdKafkaHeaders(headers: OutgoingMessage['headers']): RdKafkaHeaders | undefined {
+  if (headers === undefined) return undefined;
+  const list = Object.entries(headers).map(([name, value]) => ({ [name]: value }));
+  return list.length === 0 ? undefined : list;
 }
 
 /** librdkafka's syslog severities: 0-3 error, 4 warning, 5-6 info, 7 debug. */
@@ -25,7 +37,7 @@ export class ConfluentProducer implements KafkaProducer {
   private connecting: Promise<void> | undefined;
   private lastError: RdKafkaError | undefined;
   private headersFrom: OutgoingMessage['headers'];
-  private headersTo: Array<Record<string, Buffer | string>> | undefined;
+  private headersTo: RdKafkaHeaders | undefined;
 
   constructor(
     Producer: RdKafkaProducerConstructor,
@@ -81,16 +93,18 @@ export class ConfluentProducer implements KafkaProducer {
     return this.connecting;
   }
 
-  async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
+  async send(topic: string, messages: readonly OutgoingMessage[], options?: SendOptions): Promise<void> {
     if (messages.length === 0) return;
     await this.connect();
     try {
       // Resolves when every message has its delivery report, i.e. after acks=all.
       await new Promise<void>((resolve, reject) => {
         const pending: PendingSend = { left: messages.length, settled: false, resolve, reject };
+        const shared = rdKafkaHeaders(options?.headers);
         try {
           for (const m of messages) {
-            this.producer.produce(topic, m.partition ?? -1, m.value, m.key, m.timestamp ?? 0, pending, this.rdKafkaHeaders(m.headers));
+            const headers = m.headers === undefined || m.headers === options?.headers ? shared : this.rdKafkaHeaders(m.headers);
+            this.producer.produce(topic, m.partition ?? -1, m.value, m.key, m.timestamp ?? 0, pending, headers);
           }
         } catch (err) {
           // Messages queued before the failure may still be delivered: the send fails, the caller
@@ -115,12 +129,11 @@ export class ConfluentProducer implements KafkaProducer {
     }
   }
 
-  /** The library's header shape (a list of one-entry objects); a batch usually shares one object. */
-  private rdKafkaHeaders(headers: OutgoingMessage['headers']): Array<Record<string, Buffer | string>> | undefined {
-    if (headers === undefined) return undefined;
+  /** Messages' own headers: consecutive messages sharing one object convert it once. */
+  private rdKafkaHeaders(headers: OutgoingMessage['headers']): RdKafkaHeaders | undefined {
     if (headers !== this.headersFrom) {
       this.headersFrom = headers;
-      this.headersTo = Object.entries(headers).map(([name, value]) => ({ [name]: value }));
+      this.headersTo = rdKafkaHeaders(headers);
     }
     return this.headersTo;
   }

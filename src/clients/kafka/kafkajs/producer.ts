@@ -2,7 +2,7 @@ import kafkajs from 'kafkajs';
 import type { Kafka, Producer, RetryOptions } from 'kafkajs';
 import { DownstreamError } from '../../../errors.js';
 import type { ResolvedProducerOptions } from '../config.js';
-import type { KafkaProducer, OutgoingMessage } from '../types.js';
+import type { KafkaProducer, OutgoingMessage, SendOptions } from '../types.js';
 import { kafkajsCall } from './errors.js';
 
 const { CompressionTypes, Partitioners } = kafkajs;
@@ -35,7 +35,7 @@ export class KafkajsProducer implements KafkaProducer {
     return this.connecting;
   }
 
-  async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
+  async send(topic: string, messages: readonly OutgoingMessage[], options?: SendOptions): Promise<void> {
     if (messages.length === 0) return;
     await this.connect();
     await this.withinSendTimeout(topic, () =>
@@ -47,7 +47,7 @@ export class KafkajsProducer implements KafkaProducer {
         messages: messages.map((m) => ({
           key: m.key,
           value: m.value,
-          headers: m.headers,
+          headers: m.headers ?? options?.headers,
           partition: m.partition,
           timestamp: m.timestamp === undefined ? undefined : String(m.timestamp),
         })),

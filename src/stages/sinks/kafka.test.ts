@@ -1,0 +1,83 @@
+import { context as otelContext, propagation, trace, TraceFlags } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { firstValueFrom, NEVER, of, toArray } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { KafkaProducer, OutgoingMessage, SendOptions } from '../../clients/kafka/index.js';
+import { encodeSeriesBatch } from '../../events/index-event.js';
+import { silentLogger } from '../../logger.js';
+import { seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../../remote-write/canonical.js';
+import type { KafkaResource } from '../../resources/kafka.js';
+import { Delivery } from '../../runtime/delivery.js';
+import { Message } from '../../runtime/message.js';
+import { kafkaSink, kafkaSinkConfig } from './kafka.js';
+
+interface Sent {
+  topic: string;
+  messages: readonly OutgoingMessage[];
+  options?: SendOptions;
+}
+
+function fakeKafka(sent: Sent[]): KafkaResource {
+  const producer: KafkaProducer = {
+    connect: async () => {},
+    send: async (topic, messages, options) => {
+      sent.push({ topic, messages, options });
+    },
+    disconnect: async () => {},
+  };
+  return { name: 'cluster', client: { adapter: 'confluent' }, producer: () => producer, close: async () => {} } as unknown as KafkaResource;
+}
+
+function series(i: number): CanonicalSeries {
+  const labels = [
+    { name: '__name__', value: 'up' },
+    { name: 'instance', value: `host-${i}` },
+  ];
+  return { labels, metricName: 'up', key: seriesKey(labels), hash: seriesHash(labels), firstTimestamp: 1000 + i, lastTimestamp: 2000 + i };
+}
+
+function batch(n: number): SeriesBatch {
+  return { series: Array.from({ length: n }, (_, i) => series(i)), metadata: [], receivedAt: 1_800_000_000_000, counts: { samples: n, histograms: 0, exemplars: 0 } } as SeriesBatch;
+}
+
+async function run(config: Record<string, unknown>, messages: Array<Message<SeriesBatch>>): Promise<Sent[]> {
+  const sent: Sent[] = [];
+  const operator = kafkaSink.create(kafkaSinkConfig.parse({ kafka: 'cluster', topic: 'weir.series', ...config }), {
+    pipeline: 'ingest',
+    stage: 'kafka',
+    logger: silentLogger(),
+    resources: { get: <R>() => fakeKafka(sent) as R },
+    shutdown: new AbortController().signal,
+    flushRequests: NEVER,
+  });
+  await firstValueFrom(of(...messages).pipe(operator, toArray()));
+  return sent;
+}
+
+afterEach(() => propagation.disable());
+
+describe('kafka_series sink', () => {
+  it('sends a batch as one produce call of IndexEvents keyed by hash, without headers when tracing is off', async () => {
+    const sent = await run({}, [new Message(batch(3), new Delivery())]);
+    expect(sent).toHaveLength(1);
+    expect(sent[0].topic).toBe('weir.series');
+    expect(sent[0].options?.headers).toBeUndefined();
+    expect(sent[0].messages.every((m) => m.headers === undefined)).toBe(true);
+    expect(sent[0].messages.map((m) => m.value)).toEqual(encodeSeriesBatch(batch(3), 'ingest/kafka').map((e) => e.value));
+    expect(sent[0].messages.map((m) => m.key.readBigUInt64BE())).toEqual(batch(3).series.map((s) => s.hash));
+  });
+
+  it('splits a batch past max_messages_per_send into several produce calls, all of its messages once', async () => {
+    const sent = await run({ max_messages_per_send: 2 }, [new Message(batch(5), new Delivery())]);
+    expect(sent.map((s) => s.messages.length)).toEqual([2, 2, 1]);
+    expect(sent.flatMap((s) => s.messages.map((m) => m.key.readBigUInt64BE()))).toEqual(batch(5).series.map((s) => s.hash));
+  });
+
+  it("gives every message of a batch its batch's traceparent when tracing is on, as one headers object per send", async () => {
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    const spanContext = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED };
+    const traced = trace.setSpanContext(otelContext.active(), spanContext);
+    const sent = await run({}, [new Message(batch(3), new Delivery(), traced)]);
+    expect(sent[0].options?.headers).toEqual({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+  });
+});
