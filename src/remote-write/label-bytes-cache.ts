@@ -68,7 +68,9 @@ class CacheGeneration {
     const arenaView = this.arenaView;
     let i = start;
     let o = offset;
-    for (; i + 4 <= end; i += 4, o += 4) if (view.getInt32(i, true) !== arenaView.getInt32(o, true)) return false;
+    for (; i + 8 <= end; i += 8, o += 8) {
+      if (((view.getInt32(i, true) ^ arenaView.getInt32(o, true)) | (view.getInt32(i + 4, true) ^ arenaView.getInt32(o + 4, true))) !== 0) return false;
+    }
     for (; i < end; i++, o++) if (bytes[i] !== this.arena[o]) return false;
     return true;
   }

@@ -93,6 +93,20 @@ describe('scanWriteRequestV1', () => {
     );
   });
 
+  it('refuses ASCII labels of any other shape than [name] [value]', () => {
+    const request = (...label: number[]) => {
+      const series = [0x0a, label.length, ...label];
+      return new Uint8Array([0x0a, series.length, ...series]);
+    };
+    const [a, b, c] = [0x61, 0x62, 0x63];
+    expect(scanWriteRequestV1(request(0x0a, 1, a, 0x12, 1, b))).toBeDefined();
+    expect(scanWriteRequestV1(request(0x0a, 1, a))).toBeDefined();
+    expect(scanWriteRequestV1(request(0x0a, 1, a, 0x12, 1, b, 0x1a, 1, c))).toBeUndefined(); // a third field
+    expect(scanWriteRequestV1(request(0x12, 1, b, 0x0a, 1, a))).toBeUndefined(); // value first
+    expect(scanWriteRequestV1(request(0x0a, 1, a, 0x0a, 1, a))).toBeUndefined(); // name twice
+    expect(scanWriteRequestV1(request(0x0a, 3, a))).toBeUndefined(); // name past the label's end
+  });
+
   it('decodes a metadata entry once and gives its identity and hash as for any equal entry', () => {
     const entry = { metricFamilyName: 'memo_test_total', type: 'counter' as const, help: 'Help.', unit: 'seconds' };
     const body = () => encodeWriteRequestV1({ version: '1.0', timeseries: [], metadata: [entry] });
