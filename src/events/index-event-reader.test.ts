@@ -17,6 +17,16 @@ const batch: SeriesBatch = {
     series([['__name__', 'é€😀'], ['a', 'line\nbreak'], ['quote', '"\\']], 1_700_000_000_123, 1_700_000_000_999),
     series([['no_name', '']], 0, -5), // negative int64: ten-byte varints
     series([['__name__', 'x'], ['long', 'v'.repeat(70_000)]], 2 ** 53 - 1, 2 ** 40), // multi-byte lengths
+    // Keys written from bytes must be seriesKey's: quoting, escaping, where __name__ is.
+    series([['A', '1'], ['__name__', 'after_a'], ['b', '2']], 1, 2),
+    series([['__name__', 'my.metric'], ['a.b', 'c']], 1, 2),
+    series([['__name__', 'ok:sum_2'], ['_x9', 'a\\b"c\nd'], ['code', '']], 1, 2),
+    series([['__name__', ''], ['job', 'j']], 1, 2),
+    series([['__name__', '9lives'], ['job', 'j']], 1, 2),
+    series([['__name__', 'm'], ['9x', 'v']], 1, 2),
+    series([['__name__', 'm'], ['', 'v']], 1, 2),
+    series([['__name__', 'm'], ['__name__', 'twice']], 1, 2),
+    series([], 1, 2),
   ],
   metadata: [
     { metricFamilyName: 'up', type: 'gauge', help: 'Whether the target is up.', unit: '' },

@@ -50,12 +50,15 @@ class Reader {
 
   /** An unsigned varint of up to 32 bits (tags and lengths). */
   uint32(): number {
-    let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
+    if (this.at >= this.end) throw new ProtoError('truncated varint');
+    const b = this.buf[this.at++];
+    if (b < 0x80) return b; // tags and most lengths
+    let value = b & 0x7f;
+    for (let scale = 0x80; scale <= 0x1000_0000; scale *= 0x80) {
       if (this.at >= this.end) throw new ProtoError('truncated varint');
-      const b = this.buf[this.at++];
-      value += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) {
+      const next = this.buf[this.at++];
+      value += (next & 0x7f) * scale;
+      if (next < 0x80) {
         if (value > 0xffffffff) throw new ProtoError('varint too long for 32 bits');
         return value;
       }
@@ -163,6 +166,7 @@ function readSeries(r: Reader): CanonicalSeries | string {
   let last = 0;
   const labels: Label[] = [];
   let metricName = '';
+  let named = false;
   let hashed = 0;
   /** Any byte ≥ 0x80 in the labels: then they are hashed from their decoded text, as the writer hashed them. */
   let high = 0;
@@ -182,8 +186,13 @@ function readSeries(r: Reader): CanonicalSeries | string {
         if (labelTag === 0x0a || labelTag === 0x12) {
           const stringEnd = r.lengthEnd();
           if (stringEnd > end) throw new ProtoError('label string past the end of the label');
-          if (labelTag === 0x0a) [nameAt, nameEnd] = [r.at, stringEnd];
-          else [valueAt, valueEnd] = [r.at, stringEnd];
+          if (labelTag === 0x0a) {
+            nameAt = r.at;
+            nameEnd = stringEnd;
+          } else {
+            valueAt = r.at;
+            valueEnd = stringEnd;
+          }
           r.at = stringEnd;
         } else {
           r.skip(labelTag & 7);
@@ -197,15 +206,28 @@ function readSeries(r: Reader): CanonicalSeries | string {
         hashInput = grown;
       }
       let nameHigh = 0;
-      for (let i = nameAt; i < nameEnd; i++) nameHigh |= hashInput[hashed++] = buf[i];
+      let nameFnv = FNV_OFFSET;
+      for (let i = nameAt; i < nameEnd; i++) {
+        const c = buf[i];
+        nameHigh |= hashInput[hashed++] = c;
+        nameFnv = Math.imul(nameFnv ^ c, FNV_PRIME);
+      }
       hashInput[hashed++] = SEPARATOR;
       let valueHigh = 0;
-      for (let i = valueAt; i < valueEnd; i++) valueHigh |= hashInput[hashed++] = buf[i];
+      let valueFnv = FNV_OFFSET;
+      for (let i = valueAt; i < valueEnd; i++) {
+        const c = buf[i];
+        valueHigh |= hashInput[hashed++] = c;
+        valueFnv = Math.imul(valueFnv ^ c, FNV_PRIME);
+      }
       hashInput[hashed++] = SEPARATOR;
       high |= nameHigh | valueHigh;
-      const name = text(buf, nameAt, nameEnd, nameHigh);
-      const value = text(buf, valueAt, valueEnd, valueHigh);
-      if (name === '__name__') metricName = value;
+      const name = text(buf, nameAt, nameEnd, nameHigh, nameFnv);
+      const value = text(buf, valueAt, valueEnd, valueHigh, valueFnv);
+      if (name === '__name__' && !named) {
+        metricName = value;
+        named = true;
+      }
       labels.push({ name, value });
     } else if (field === 1 && wire === WIRE_LENGTH) {
       const end = r.lengthEnd();
@@ -225,7 +247,8 @@ function readSeries(r: Reader): CanonicalSeries | string {
   // Invalid UTF-8 decodes to U+FFFD: hashing the decoded text (as before) rejects what the raw bytes would let through.
   const hash = high & 0x80 ? seriesHash(labels) : h64Raw(hashInput.subarray(0, hashed), 0n);
   if (sent !== hash) return 'series hash does not match its labels';
-  return { labels, metricName, key: seriesKey(labels), hash, firstTimestamp: first, lastTimestamp: last };
+  const key = (high & 0x80 ? undefined : asciiSeriesKey(hashed)) ?? seriesKey(labels);
+  return { labels, metricName, key, hash, firstTimestamp: first, lastTimestamp: last };
 }
 
 function readMetadata(r: Reader): MetricMetadata {
@@ -245,8 +268,95 @@ function readMetadata(r: Reader): MetricMetadata {
   return { metricFamilyName, type: METRIC_TYPES.has(type) ? (type as MetricType) : 'unknown', help, unit };
 }
 
-/** Label text: nearly always ASCII (no byte ≥ 0x80), where latin1 is the cheaper decoder and gives the same string. */
-function text(buf: Buffer, from: number, to: number, high: number): string {
-  if (from === to) return '';
-  return buf.toString(high & 0x80 ? 'utf8' : 'latin1', from, to);
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+/** Label texts seen lately, by their bytes' FNV-1a hash (direct-mapped): names and most values repeat across series. */
+const INTERN_SLOTS = 1 << 14;
+const INTERN_MAX_LENGTH = 96;
+const interned: Array<string | undefined> = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+
+/**
+ * Label text: nearly always ASCII (no byte ≥ 0x80), where latin1 is the cheaper decoder and gives
+ * the same string. Short ASCII texts are interned: the repeated names and values of a window are
+ * then one string each (less garbage, and their hash is computed once for the index's maps).
+ */
+function text(buf: Buffer, from: number, to: number, high: number, fnv: number): string {
+  const length = to - from;
+  if (length === 0) return '';
+  if (high & 0x80) return buf.toString('utf8', from, to);
+  if (length > INTERN_MAX_LENGTH) return buf.toString('latin1', from, to);
+  const slot = (fnv ^ (fnv >>> 15)) & (INTERN_SLOTS - 1);
+  const seen = interned[slot];
+  if (seen !== undefined && seen.length === length) {
+    let i = 0;
+    while (i < length && seen.charCodeAt(i) === buf[from + i]) i++;
+    if (i === length) return seen;
+  }
+  const made = buf.toString('latin1', from, to);
+  interned[slot] = made;
+  return made;
+}
+
+let keyScratch = Buffer.allocUnsafe(1 << 12);
+
+const isLetterOrUnderscore = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+const METRIC_LABEL = Buffer.from('__name__\xff', 'latin1');
+
+/** Whether the label name at `at` is `__name__` (followed by its separator). */
+function isMetricLabel(input: Uint8Array, at: number, length: number): boolean {
+  if (at + METRIC_LABEL.length > length) return false;
+  for (let i = 0; i < METRIC_LABEL.length; i++) if (input[at + i] !== METRIC_LABEL[i]) return false;
+  return true;
+}
+
+/**
+ * `seriesKey` of all-ASCII labels, written straight from the hashed bytes (`name\xff value\xff …`);
+ * undefined where a name needs quoting or `__name__` is not the first label (`seriesKey` then).
+ */
+function asciiSeriesKey(length: number): string | undefined {
+  const input = hashInput;
+  if (keyScratch.length < 2 * length + 2) keyScratch = Buffer.allocUnsafe(2 * length + 2);
+  const key = keyScratch;
+  let k = 0;
+  let at = 0;
+  if (isMetricLabel(input, 0, length)) {
+    at = METRIC_LABEL.length;
+    // A legacy metric name ([a-zA-Z_:][a-zA-Z0-9_:]*) goes in front unquoted; '' means none.
+    for (let first = true; input[at] !== SEPARATOR; first = false) {
+      const c = input[at++];
+      if (!(isLetterOrUnderscore(c) || c === 0x3a || (!first && isDigit(c)))) return undefined;
+      key[k++] = c;
+    }
+    at++;
+  }
+  key[k++] = 0x7b; // {
+  for (let first = true; at < length; first = false) {
+    if (!first) key[k++] = 0x2c; // ,
+    // A legacy label name ([a-zA-Z_][a-zA-Z0-9_]*) unquoted; anything else (or a later __name__) is seriesKey's.
+    const nameAt = at;
+    for (; input[at] !== SEPARATOR; at++) {
+      const c = input[at];
+      if (!(isLetterOrUnderscore(c) || (at > nameAt && isDigit(c)))) return undefined;
+      key[k++] = c;
+    }
+    if (at === nameAt || isMetricLabel(input, nameAt, length)) return undefined;
+    at++;
+    key[k++] = 0x3d; // =
+    key[k++] = 0x22; // "
+    for (; input[at] !== SEPARATOR; at++) {
+      const c = input[at];
+      if (c === 0x5c || c === 0x22) key[k++] = 0x5c;
+      else if (c === 0x0a) {
+        key[k++] = 0x5c;
+        key[k++] = 0x6e;
+        continue;
+      }
+      key[k++] = c;
+    }
+    at++;
+    key[k++] = 0x22;
+  }
+  key[k++] = 0x7d; // }
+  return key.toString('latin1', 0, k);
 }
