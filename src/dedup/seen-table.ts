@@ -1,18 +1,18 @@
 /**
  * A compact set of 64-bit series hashes with a last-dispatched time each, for the in-process dedup
- * tier. Two generations of open-addressing tables (linear probing, keys as two uint32 halves,
- * times as uint32 seconds): inserts go to the young table; when it is full the old one is dropped
+ * tier. Two generations of open-addressing tables (linear probing; a slot is three uint32 side by
+ * side, the key's halves and the time in seconds, so a lookup touches one cache line): inserts go to the young table; when it is full the old one is dropped
  * whole and the young one becomes old. Memory is fixed up front (about 16 bytes per series at
  * capacity), nothing is ever deleted slot by slot, and what is evicted is what was touched least
  * recently, a generation at a time. A hit in the old generation is copied into the young one.
  */
 const LOAD_FACTOR = 0.75;
 
+/** Per slot: key high half, key low half, seconds since `epochSeconds` + 1 (0 marks an empty slot). */
+const SLOT = 3;
+
 class Generation {
-  readonly keysHi: Uint32Array;
-  readonly keysLo: Uint32Array;
-  /** Seconds since `epochSeconds` + 1; 0 marks an empty slot. */
-  readonly times: Uint32Array;
+  readonly slots: Uint32Array;
   readonly mask: number;
   size = 0;
 
@@ -20,18 +20,18 @@ class Generation {
     let slots = 16;
     while (slots * LOAD_FACTOR < limit) slots *= 2;
     this.mask = slots - 1;
-    this.keysHi = new Uint32Array(slots);
-    this.keysLo = new Uint32Array(slots);
-    this.times = new Uint32Array(slots);
+    this.slots = new Uint32Array(slots * SLOT);
   }
 
-  /** Slot holding the key, or the empty slot where it would go (as a negative number - 1). */
+  /** Index (into `slots`) of the key's slot, or of the empty slot where it would go as a negative number - 1. */
   find(hi: number, lo: number): number {
+    const slots = this.slots;
     // The low bits of an xxHash64 are already uniform: no extra mixing needed.
     let slot = (lo ^ hi) & this.mask;
     for (;;) {
-      if (this.times[slot] === 0) return -slot - 1;
-      if (this.keysLo[slot] === lo && this.keysHi[slot] === hi) return slot;
+      const at = slot * SLOT;
+      if (slots[at + 2] === 0) return -at - 1;
+      if (slots[at + 1] === lo && slots[at] === hi) return at;
       slot = (slot + 1) & this.mask;
     }
   }
@@ -60,7 +60,7 @@ export class SeenTable {
 
   /** Bytes held by the typed arrays (what the capacity costs). */
   get bytes(): number {
-    return (this.young.times.length + this.old.times.length) * 12;
+    return (this.young.slots.length + this.old.slots.length) * 4;
   }
 
   /** Last-dispatched time in ms, or undefined. */
@@ -71,10 +71,10 @@ export class SeenTable {
   /** `get` for a hash given as its high and low uint32 halves. */
   getHalves(hi: number, lo: number): number | undefined {
     const y = this.young.find(hi, lo);
-    if (y >= 0) return this.toMs(this.young.times[y]);
+    if (y >= 0) return this.toMs(this.young.slots[y + 2]);
     const o = this.old.find(hi, lo);
     if (o < 0) return undefined;
-    const time = this.old.times[o];
+    const time = this.old.slots[o + 2];
     this.insert(hi, lo, time); // keep what is still in use out of the next eviction
     return this.toMs(time);
   }
@@ -93,7 +93,7 @@ export class SeenTable {
   private insert(hi: number, lo: number, time: number): void {
     let slot = this.young.find(hi, lo);
     if (slot >= 0) {
-      this.young.times[slot] = Math.max(this.young.times[slot], time);
+      this.young.slots[slot + 2] = Math.max(this.young.slots[slot + 2], time);
       return;
     }
     if (this.young.full) {
@@ -102,9 +102,9 @@ export class SeenTable {
       slot = this.young.find(hi, lo);
     }
     const at = -slot - 1;
-    this.young.keysHi[at] = hi;
-    this.young.keysLo[at] = lo;
-    this.young.times[at] = time;
+    this.young.slots[at] = hi;
+    this.young.slots[at + 1] = lo;
+    this.young.slots[at + 2] = time;
     this.young.size += 1;
   }
 
