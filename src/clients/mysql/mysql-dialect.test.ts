@@ -44,12 +44,15 @@ describe('mysqlDialect hashes', () => {
     }
   });
 
-  it('casts every hash in an IN list to one type', () => {
+  it('casts every hash in an IN list to one type, written as checked numeric literals', () => {
     expect(mysqlDialect.hashInList!('hash', [1n, (1n << 64n) - 1n])).toEqual({
-      sql: 'hash IN (CAST(? AS UNSIGNED), CAST(? AS UNSIGNED))',
-      params: [1n, (1n << 64n) - 1n],
+      sql: 'hash IN (CAST(1 AS UNSIGNED), CAST(18446744073709551615 AS UNSIGNED))',
+      params: [],
     });
     expect(mysqlDialect.hashInList!('hash', [])).toEqual({ sql: '1 = 0', params: [] });
+    expect(() => mysqlDialect.hashInList!('hash', [-1n])).toThrow(TypeError);
+    expect(() => mysqlDialect.hashInList!('hash', [1n << 64n])).toThrow(TypeError);
+    expect(() => mysqlDialect.hashInList!('hash', ['1) OR (1' as unknown as bigint])).toThrow(TypeError);
   });
 
   it('refuses what cannot be a stored hash', () => {
