@@ -63,14 +63,16 @@ export class BucketLayout {
     const w = this.fieldBytes;
     const shift = 32 - this.bits;
     if (n >= POSITION_SPAN) throw new RangeError(`redis dedup: a batch of ${n} hashes is past ${POSITION_SPAN}`);
-    const raw = Buffer.allocUnsafe(8 * n);
+    // The hashes as native 64-bit words (negative input wraps to its 64-bit pattern), read back
+    // as bytes: no BigInt arithmetic and no Buffer method call per hash.
+    const words = new BigUint64Array(n);
+    for (let i = 0; i < n; i++) words[i] = hashes[i];
+    const halves = new Uint32Array(words.buffer);
+    const raw = new Uint8Array(words.buffer);
     // Sorting bucket × 2^29 + position (exact in a double below 2^53) groups by bucket and keeps
     // input order within a bucket, without a Map or an array per bucket.
     const sortKeys = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      raw.writeBigUInt64BE(BigInt.asUintN(64, hashes[i]), 8 * i);
-      sortKeys[i] = (raw.readUInt32BE(8 * i) >>> shift) * POSITION_SPAN + i;
-    }
+    for (let i = 0; i < n; i++) sortKeys[i] = (halves[2 * i + HIGH_HALF] >>> shift) * POSITION_SPAN + i;
     sortKeys.sort();
     const order = new Uint32Array(n);
     // At worst every hash is a group of its own.
@@ -102,7 +104,9 @@ export class BucketLayout {
         groupFields = 0;
         chunkGroups++;
       }
-      at += raw.copy(packed, at, 8 * i + 8 - w, 8 * i + 8);
+      // The low `w` bytes of the hash, most significant first.
+      if (LITTLE_ENDIAN) for (let b = 8 * i + w - 1; b >= 8 * i; b--) packed[at++] = raw[b];
+      else for (let b = 8 * i + 8 - w; b < 8 * i + 8; b++) packed[at++] = raw[b];
       groupFields++;
       chunkFields++;
     }
@@ -120,6 +124,10 @@ export class BucketLayout {
     return { key: this.key(raw.readUInt32BE(0) >>> (32 - this.bits)), field: raw.subarray(8 - this.fieldBytes) };
   }
 }
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Which 32-bit half of a native 64-bit word holds its high bits. */
+const HIGH_HALF = LITTLE_ENDIAN ? 1 : 0;
 
 /** Positions within a batch in a group sort key (see `group`): 2^29, so bucket (< 2^24) × this stays exact. */
 const POSITION_SPAN = 2 ** 29;
