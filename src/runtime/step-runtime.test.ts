@@ -146,6 +146,22 @@ describe('runStep', () => {
     await expect(d.done).rejects.toThrow('other branch failed');
     void EMPTY;
   });
+
+  it('shows batches by outcome, in-flight work and durations in the metrics when they are read', async () => {
+    const opts = options();
+    const gate = new Subject<void>();
+    const held: OperatorFunction<Message<number>, Message<number>> = mergeMap((m) => (m.payload < 0 ? throwError(() => new InvalidInputError('negative')) : m.payload === 0 ? EMPTY : new Promise<Message<number>>((r) => gate.subscribe(() => r(m)))));
+    const { send } = pipeline([held], opts);
+    const read = async () => (await opts.metrics.registry.metrics()).split('\n');
+    const pending = send(1);
+    await send(0).done;
+    await send(-1).done.catch(() => undefined);
+    expect(await read()).toEqual(expect.arrayContaining(['weir_stage_in_flight{pipeline="p",stage="s",type="t"} 1', 'weir_stage_batches_total{pipeline="p",stage="s",type="t",outcome="dropped"} 1', 'weir_stage_batches_total{pipeline="p",stage="s",type="t",outcome="error"} 1']));
+    gate.next();
+    await pending.done;
+    const after = await read();
+    expect(after).toEqual(expect.arrayContaining(['weir_stage_in_flight{pipeline="p",stage="s",type="t"} 0', 'weir_stage_batches_total{pipeline="p",stage="s",type="t",outcome="ok"} 1', 'weir_stage_batches_total{pipeline="p",stage="s",type="t",outcome="dropped"} 1', 'weir_stage_duration_seconds_count{pipeline="p",stage="s",type="t"} 3']));
+  });
 });
 
 describe('retry backoff', () => {
@@ -174,4 +190,5 @@ describe('retry backoff', () => {
       expectObservable(out).toBe('70ms (v|)', { v: 'v' });
     });
   });
+
 });

@@ -27,6 +27,7 @@ export interface StepRuntimeOptions {
  */
 export function runStep(operator: OperatorFunction<Message<any>, Message<any>>, o: StepRuntimeOptions): MonoTypeOperatorFunction<Message<any>> {
   const labels = { pipeline: o.pipeline, stage: o.stage, type: o.type };
+  const meter = o.metrics.stepMeter(labels);
   return mergeMap((input: Message<any>) => {
     if (input.delivery.isSettled) {
       // Another branch of this delivery already failed: no point doing the work.
@@ -35,8 +36,8 @@ export function runStep(operator: OperatorFunction<Message<any>, Message<any>>, 
     }
     const span = o.tracer.startSpan(`${o.pipeline}.${o.stage}`, { attributes: { 'weir.pipeline': o.pipeline, 'weir.stage': o.stage, 'weir.stage.type': o.type } }, input.traceContext);
     const message = input.withTraceContext(trace.setSpan(input.traceContext, span));
-    const stopTimer = o.metrics.duration.startTimer(labels);
-    o.metrics.inFlight.inc(labels);
+    const started = performance.now();
+    meter.inFlight += 1;
     let emitted = 0;
     let failed = false;
 
@@ -66,9 +67,9 @@ export function runStep(operator: OperatorFunction<Message<any>, Message<any>>, 
         return EMPTY;
       }),
       finalize(() => {
-        o.metrics.inFlight.dec(labels);
-        stopTimer();
-        o.metrics.batches.inc({ ...labels, outcome: failed ? 'error' : emitted > 0 ? 'ok' : 'dropped' });
+        meter.inFlight -= 1;
+        o.metrics.duration.observe(labels, (performance.now() - started) / 1000);
+        meter.finished[failed ? 'error' : emitted > 0 ? 'ok' : 'dropped'] += 1;
         span.setAttribute('weir.emitted', emitted);
         span.end();
         input.delivery.release();
@@ -89,6 +90,12 @@ export function runStreamStep(
   operator: OperatorFunction<Message<any>, Message<any>>,
   o: { pipeline: string; stage: string; type: string; metrics: RuntimeMetrics },
 ): MonoTypeOperatorFunction<Message<any>> {
-  const labels = { pipeline: o.pipeline, stage: o.stage, type: o.type };
-  return (source) => source.pipe(operator, tap(() => o.metrics.batches.inc({ ...labels, outcome: 'ok' })));
+  const meter = o.metrics.stepMeter({ pipeline: o.pipeline, stage: o.stage, type: o.type });
+  return (source) =>
+    source.pipe(
+      operator,
+      tap(() => {
+        meter.finished.ok += 1;
+      }),
+    );
 }
