@@ -69,6 +69,11 @@ function driverOptions(connection: ResolvedMysqlConnection, connectTimeoutMs: nu
     // counts inserted series that way. No LOCAL INFILE, no multi-statements.
     flags: ['-FOUND_ROWS', '-LOCAL_FILES', '-MULTI_STATEMENTS'],
     enableKeepAlive: true,
+    // The driver's formatter walks the whole statement looking for placeholders even when there
+    // are no values (a window's reads carry thousands of literal hashes); with values it is the
+    // driver's own `format`, as without this option.
+    queryFormat: (sql: string, values: unknown, timezone?: string) =>
+      values === undefined || (Array.isArray(values) && values.length === 0) ? sql : mysql.format(sql, values as Parameters<typeof mysql.format>[1], false, timezone),
     // Prepared statements kept per connection (least recently used closed first). The write path
     // has a few dozen shapes; the server caps them all together (max_prepared_stmt_count, 16,382).
     maxPreparedStatements: 128,
@@ -201,13 +206,26 @@ class MysqlPoolStore implements MysqlStore {
   }
 }
 
+/**
+ * The driver's core connection under a pooled promise connection. Its callback API skips the
+ * promise wrapper's stack capture on every statement (a window runs a few dozen).
+ */
+interface CoreConnection {
+  query(sql: string, values: unknown[], callback: (err: Error | null, result: unknown) => void): void;
+  execute(sql: string, values: unknown[], callback: (err: Error | null, result: unknown) => void): void;
+}
+
+function run(call: (callback: (err: Error | null, result: unknown) => void) => void): Promise<unknown> {
+  return new Promise((resolve, reject) => call((err, result) => (err ? reject(err) : resolve(result))));
+}
+
 /** Statements on one connection, errors mapped into weir's hierarchy. */
 function executorOn(conn: PoolConnection): SqlExecutor {
+  const core = conn.connection as unknown as CoreConnection;
   return {
     async query<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
       try {
-        const [rows] = await conn.query(sql, [...params]);
-        return rows as Row[];
+        return (await run((done) => core.query(sql, [...params], done))) as Row[];
       } catch (err) {
         throw toDownstreamError(err, sql);
       }
@@ -216,8 +234,9 @@ function executorOn(conn: PoolConnection): SqlExecutor {
       try {
         // Prepared: the values travel in binary beside the statement (no escaping, and the server
         // parses the statement once per connection); the driver keeps it prepared, by its text.
-        const [result] =
-          options?.prepared && params.length > 0 ? await conn.execute<ResultSetHeader>(sql, params as SqlValue[]) : await conn.query<ResultSetHeader>(sql, [...params]);
+        const result = (await run((done) =>
+          options?.prepared && params.length > 0 ? core.execute(sql, [...params], done) : core.query(sql, [...params], done),
+        )) as ResultSetHeader;
         return { changes: result.affectedRows ?? 0 };
       } catch (err) {
         throw toDownstreamError(err, sql);
