@@ -7,13 +7,19 @@
  * window's transaction), so the group join at start does not count; the rate from /-/ready is
  * reported beside it.
  *
- *   npx tsx bench/scenarios/indexer-mariadb.ts [--quick] [--runs n]
+ *   npx tsx bench/scenarios/indexer-mariadb.ts [--quick] [--runs n] [--profile dir]
+ *
+ * With a profile directory (`npm run bench -- --profile`), one more run under `node --cpu-prof`
+ * (not in the figures) adds weir's top self-time functions over the measured interval to the findings.
  */
+import { mkdirSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createKafkaClient } from '../../src/clients/kafka/index.js';
 import { encodeSeriesBatch, type EncodedEvent } from '../../src/events/index-event.js';
-import { buildWeir, cpuMeter, createScratch, scrapeValue, serviceUrls, servicePids, startChildWeir, type ChildWeir } from '../lib/child-weir.js';
+import { buildWeir, cpuMeter, createScratch, REPO_ROOT, scrapeValue, serviceUrls, servicePids, startChildWeir, type ChildWeir } from '../lib/child-weir.js';
+import { monotonicUs, profileFindings, summarizeProfileFile, type ProfileWindow } from '../lib/profile-summary.js';
 import { figure, median, type Scenario, type ScenarioResult } from '../lib/scenario.js';
 import { syntheticSeriesRange } from '../lib/synthetic-series.js';
 
@@ -30,6 +36,9 @@ interface RunResult {
   retries: number;
   weirCpu: number;
   mariadbCpu: number;
+  /** CPU milliseconds per 1,000 series over the measured interval. */
+  weirCpuMsPer1000: number;
+  mariadbCpuMsPer1000: number;
   machineBusy: number;
   kafkaCpu: number;
   iowait: number;
@@ -72,6 +81,8 @@ export const scenario: Scenario = {
         window_ms: figure(pick((r) => r.windowMs), 'ms', { note: 'average series_index time per window, retries included (4 windows at a time)' }),
         weir_cpu_percent: figure(pick((r) => r.weirCpu), '% of a core', { note: 'weir process CPU over the measured interval' }),
         mariadb_cpu_percent: figure(pick((r) => r.mariadbCpu), '% of a core', { note: 'mariadbd CPU over the measured interval' }),
+        weir_cpu_ms_per_1000_series: figure(pick((r) => r.weirCpuMsPer1000), 'ms', { note: 'weir CPU per 1,000 series over the measured interval (steadier than rates on a shared machine)' }),
+        mariadb_cpu_ms_per_1000_series: figure(pick((r) => r.mariadbCpuMsPer1000), 'ms', { note: 'mariadbd CPU per 1,000 series over the measured interval' }),
         kafka_cpu_percent: figure(pick((r) => r.kafkaCpu), '% of a core', { note: 'the Kafka broker over the measured interval' }),
         machine_busy_percent: figure(pick((r) => r.machineBusy), '%', { note: `busy share of all ${availableParallelism()} cores over the measured interval` }),
         others_cpu_percent: figure(pick((r) => r.othersCpu), '% of a core', { note: 'CPU of everything but weir, MariaDB, Kafka, Redis and the bench: other work on the shared machine' }),
@@ -119,18 +130,44 @@ export const scenario: Scenario = {
           'Compare CPU per series, not rates, on a shared machine.',
       ];
     }
+    if (ctx.profileDir) {
+      // One extra run under the profiler (slower, so not in the figures); only its measured interval is summarized.
+      const profiled: Profiled = { dir: resolve(ctx.profileDir) };
+      mkdirSync(profiled.dir, { recursive: true });
+      const before = new Set(readdirSync(profiled.dir));
+      const run = await indexOnce(events, profiled);
+      const file = readdirSync(profiled.dir).find((f) => f.endsWith('.cpuprofile') && !before.has(f));
+      const profileLines = file
+        ? [
+            `profile: ${relative(REPO_ROOT, join(profiled.dir, file))}, the measured ${(n / run.seriesPerSecond).toFixed(1)} s of one extra run under --cpu-prof (${Math.round(run.seriesPerSecond).toLocaleString('en')} series/s, weir ${run.weirCpuMsPer1000.toFixed(1)} CPU ms per 1,000 series with the profiler)`,
+            ...profileFindings(summarizeProfileFile(join(profiled.dir, file), 20, profiled.window), 20, 10),
+          ]
+        : [`profile: no new .cpuprofile appeared in ${profiled.dir} (did weir exit cleanly?)`];
+      ctx.log(profileLines.join('\n'));
+      result.findings = [...(result.findings ?? []), ...profileLines];
+    }
     return result;
   },
 };
 
-async function indexOnce(events: EncodedEvent[]): Promise<RunResult> {
+/** Where the profile of an extra run under `--cpu-prof` went, and its measured interval (monotonic µs). */
+interface Profiled {
+  dir: string;
+  window?: ProfileWindow;
+}
+
+async function indexOnce(events: EncodedEvent[], profiled?: Profiled): Promise<RunResult> {
   const n = events.length;
   const scratch = await createScratch('index');
   let weir: ChildWeir | undefined;
   try {
     await fill(scratch.topic, events);
     const spawned = Date.now();
-    weir = await startChildWeir({ topology: 'topology/indexer.yaml', env: scratch.env });
+    weir = await startChildWeir({
+      topology: 'topology/indexer.yaml',
+      env: scratch.env,
+      nodeArgs: profiled ? ['--cpu-prof', `--cpu-prof-dir=${profiled.dir}`] : [],
+    });
     const ready = performance.now();
     const deadline = Date.now() + Math.max(180_000, n / 500);
     const check = (committed: number) => {
@@ -146,7 +183,7 @@ async function indexOnce(events: EncodedEvent[]): Promise<RunResult> {
       check(0);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const started = { at: performance.now(), cpu: cpuMeter({ weir: weir.pid, ...servicePids(), bench: process.pid }) };
+    const started = { at: performance.now(), cpu: cpuMeter({ weir: weir.pid, ...servicePids(), bench: process.pid }), us: monotonicUs() };
     let committed = 0;
     /** When the committed offsets first covered a quarter, half, three quarters of N. */
     const quarters: number[] = [];
@@ -157,6 +194,7 @@ async function indexOnce(events: EncodedEvent[]): Promise<RunResult> {
       while (quarters.length < 3 && committed >= ((quarters.length + 1) * n) / 4) quarters.push(performance.now());
     }
     const done = performance.now();
+    if (profiled) profiled.window = { fromUs: started.us, toUs: monotonicUs() };
     const seconds = (done - started.at) / 1000;
     const cpu = started.cpu();
     const metrics = await (await fetch(`${weir.url}/metrics`)).text();
@@ -187,6 +225,8 @@ async function indexOnce(events: EncodedEvent[]): Promise<RunResult> {
       retries,
       weirCpu: cpu.processes.weir,
       mariadbCpu: cpu.processes.mariadb,
+      weirCpuMsPer1000: (10 * cpu.processes.weir * seconds) / (n / 1000),
+      mariadbCpuMsPer1000: (10 * cpu.processes.mariadb * seconds) / (n / 1000),
       machineBusy: cpu.machineBusy,
       kafkaCpu: cpu.processes.kafka,
       iowait: cpu.machineIowait,
@@ -220,7 +260,9 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const quick = process.argv.includes('--quick');
   const runsAt = process.argv.indexOf('--runs');
   const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : quick ? 1 : 3;
+  const profileAt = process.argv.indexOf('--profile');
+  const profileDir = profileAt > 0 ? (process.argv[profileAt + 1] ?? 'bench/results/profiles') : undefined;
   await buildWeir();
-  const result = await scenario.run({ runs, quick, corpusDir: '../shared/corpus', log: (m) => console.error(m) });
+  const result = await scenario.run({ runs, quick, corpusDir: '../shared/corpus', log: (m) => console.error(m), profileDir });
   console.log(JSON.stringify(result, null, 2));
 }
