@@ -48,10 +48,22 @@ describe('SeenTable', () => {
     expect(t.get(hash(10))).toBeUndefined();
   });
 
-  it('reserves 12 bytes per slot: at most ~26 bytes per series with power-of-two tables', () => {
-    for (const capacity of [1_000_000, 5_000_000]) {
-      const t = new SeenTable(capacity);
-      expect(t.bytes / capacity).toBeLessThanOrEqual(26);
-    }
+  it('takes 12 bytes per slot: at most ~26 bytes per series when full, with power-of-two tables', () => {
+    const capacity = 1_000_000;
+    const t = new SeenTable(capacity);
+    const now = Date.now();
+    for (let i = 0; i < capacity; i++) t.set(hash(i), now);
+    expect(t.bytes / capacity).toBeLessThanOrEqual(26);
+    expect(t.get(hash(capacity - 1))).toBeDefined();
+  });
+
+  it('grows with what it holds, finding everything across growth', () => {
+    const t = new SeenTable(5_000_000);
+    expect(t.bytes).toBeLessThanOrEqual(2 * 1024 * 12);
+    const now = Date.now();
+    for (let i = 0; i < 20_000; i++) t.set(hash(i), now + i * 1000);
+    expect(t.bytes).toBeLessThanOrEqual(2 * 65_536 * 12);
+    for (let i = 0; i < 20_000; i += 97) expect(t.get(hash(i))).toBe(Math.floor((now + i * 1000) / 1000) * 1000);
+    expect(t.get(hash(20_001))).toBeUndefined();
   });
 });

@@ -1,26 +1,37 @@
 /**
  * A compact set of 64-bit series hashes with a last-dispatched time each, for the in-process dedup
  * tier. Two generations of open-addressing tables (linear probing; a slot is three uint32 side by
- * side, the key's halves and the time in seconds, so a lookup touches one cache line): inserts go to the young table; when it is full the old one is dropped
- * whole and the young one becomes old. Memory is fixed up front (about 16 bytes per series at
- * capacity), nothing is ever deleted slot by slot, and what is evicted is what was touched least
- * recently, a generation at a time. A hit in the old generation is copied into the young one.
+ * side, the key's halves and the time in seconds, so a lookup touches one cache line): inserts go
+ * to the young table; when it is full the old one is dropped whole and the young one becomes old.
+ * Memory grows with what is stored, up to about 16 bytes per series at capacity; nothing is ever
+ * deleted slot by slot, and what is evicted is what was touched least recently, a generation at a
+ * time. A hit in the old generation is copied into the young one.
  */
 const LOAD_FACTOR = 0.75;
 
 /** Per slot: key high half, key low half, seconds since `epochSeconds` + 1 (0 marks an empty slot). */
 const SLOT = 3;
 
+/** Tables start this small and double as they fill, up to what `limit` needs. */
+const INITIAL_SLOTS = 1024;
+/** A table below its largest size grows past this load, so probes stay short. */
+const GROW_AT = 0.5;
+
 class Generation {
-  readonly slots: Uint32Array;
-  readonly mask: number;
+  slots: Uint32Array;
+  mask: number;
   size = 0;
+  private readonly maxSlots: number;
 
   constructor(readonly limit: number) {
     let slots = 16;
     while (slots * LOAD_FACTOR < limit) slots *= 2;
-    this.mask = slots - 1;
-    this.slots = new Uint32Array(slots * SLOT);
+    this.maxSlots = slots;
+    // Memory grows with what is stored: a few thousand series take a few pages, not a table
+    // sized for millions whose every lookup would miss the CPU caches.
+    const initial = Math.min(slots, INITIAL_SLOTS);
+    this.mask = initial - 1;
+    this.slots = new Uint32Array(initial * SLOT);
   }
 
   /** Index (into `slots`) of the key's slot, or of the empty slot where it would go as a negative number - 1. */
@@ -36,8 +47,32 @@ class Generation {
     }
   }
 
+  /** Stores a key known to be absent (`free` from `find`); may grow the table, which moves every slot. */
+  add(free: number, hi: number, lo: number, time: number): void {
+    const at = -free - 1;
+    this.slots[at] = hi;
+    this.slots[at + 1] = lo;
+    this.slots[at + 2] = time;
+    this.size += 1;
+    const slotCount = this.mask + 1;
+    if (slotCount < this.maxSlots && this.size > slotCount * GROW_AT) this.grow(slotCount * 2);
+  }
+
   get full(): boolean {
     return this.size >= this.limit;
+  }
+
+  private grow(slotCount: number): void {
+    const old = this.slots;
+    this.slots = new Uint32Array(slotCount * SLOT);
+    this.mask = slotCount - 1;
+    for (let at = 0; at < old.length; at += SLOT) {
+      if (old[at + 2] === 0) continue;
+      const free = -this.find(old[at], old[at + 1]) - 1;
+      this.slots[free] = old[at];
+      this.slots[free + 1] = old[at + 1];
+      this.slots[free + 2] = old[at + 2];
+    }
   }
 }
 
@@ -101,11 +136,7 @@ export class SeenTable {
       this.young = new Generation(this.old.limit);
       slot = this.young.find(hi, lo);
     }
-    const at = -slot - 1;
-    this.young.slots[at] = hi;
-    this.young.slots[at + 1] = lo;
-    this.young.slots[at + 2] = time;
-    this.young.size += 1;
+    this.young.add(slot, hi, lo, time);
   }
 
   private toMs(time: number): number {

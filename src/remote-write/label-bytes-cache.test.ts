@@ -40,4 +40,20 @@ describe('LabelBytesCache', () => {
     expect(cache.lookup(hash(late), late, view(late), 0, late.length)).toBe(true);
     expect(cache.hi).toBe(999);
   });
+
+  it('finds everything it stored across the growth of its slot table', () => {
+    const cache = new LabelBytesCache(8 << 20);
+    const run = (i: number) => new TextEncoder().encode(`{job="node",instance="host-${i}:9100",le="${i % 13}"}`);
+    for (let i = 0; i < 5000; i++) {
+      const bytes = run(i);
+      cache.store(hash(bytes), bytes, view(bytes), 0, bytes.length, i, ~i >>> 0);
+    }
+    for (let i = 0; i < 5000; i++) {
+      const bytes = run(i);
+      expect(cache.lookup(hash(bytes), bytes, view(bytes), 0, bytes.length)).toBe(true);
+      expect([cache.hi, cache.lo]).toEqual([i, ~i >>> 0]);
+    }
+    const absent = run(5001);
+    expect(cache.lookup(hash(absent), absent, view(absent), 0, absent.length)).toBe(false);
+  });
 });

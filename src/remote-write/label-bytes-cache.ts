@@ -14,12 +14,16 @@
 // hash32, length + 1 (0: empty, so a new table needs no filling and costs no memory until used), arena offset, hash hi, hash lo
 const SLOT_INTS = 5;
 
+/** Slot tables start this small and double past half full, up to what the arena needs. */
+const INITIAL_SLOTS = 1024;
+
 class CacheGeneration {
-  readonly slots: Int32Array;
+  slots: Int32Array;
   readonly arena: Uint8Array;
   readonly arenaView: DataView;
-  readonly mask: number;
+  mask: number;
   readonly maxEntries: number;
+  private readonly maxSlots: number;
   used = 0;
   entries = 0;
 
@@ -27,9 +31,13 @@ class CacheGeneration {
     // About one slot per 64 arena bytes: label sets are ~100-300 bytes, so the table stays under half full.
     let slots = 1024;
     while (slots * 64 < arenaBytes) slots *= 2;
-    this.mask = slots - 1;
+    this.maxSlots = slots;
     this.maxEntries = slots >>> 1;
-    this.slots = new Int32Array(slots * SLOT_INTS);
+    // The slot table grows with the entries (a few thousand series keep it in the CPU caches); the
+    // arena is filled in order, so its untouched pages cost nothing.
+    const initial = Math.min(slots, INITIAL_SLOTS);
+    this.mask = initial - 1;
+    this.slots = new Int32Array(initial * SLOT_INTS);
     this.arena = new Uint8Array(arenaBytes);
     this.arenaView = new DataView(this.arena.buffer);
   }
@@ -62,6 +70,21 @@ class CacheGeneration {
     this.arena.set(bytes.subarray(start, end), this.used);
     this.used += end - start;
     this.entries++;
+    const slotCount = this.mask + 1;
+    if (slotCount < this.maxSlots && this.entries > slotCount >>> 1) this.grow(slotCount * 2);
+  }
+
+  /** Doubles the slot table; entries keep their arena bytes, only their slots move. */
+  private grow(slotCount: number): void {
+    const old = this.slots;
+    this.slots = new Int32Array(slotCount * SLOT_INTS);
+    this.mask = slotCount - 1;
+    for (let from = 0; from < old.length; from += SLOT_INTS) {
+      if (old[from + 1] === 0) continue;
+      let slot = old[from] & this.mask;
+      while (this.slots[slot * SLOT_INTS + 1] !== 0) slot = (slot + 1) & this.mask;
+      this.slots.set(old.subarray(from, from + SLOT_INTS), slot * SLOT_INTS);
+    }
   }
 
   private holds(offset: number, bytes: Uint8Array, view: DataView, start: number, end: number): boolean {
