@@ -277,8 +277,17 @@ export async function createScratch(tag: string): Promise<Scratch> {
       WEIR_REDIS_PREFIX: names.redisPrefix,
     },
     async committed() {
-      const [topic] = await admin.fetchOffsets({ groupId: names.group, topics: [names.topic] });
-      return (topic?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+      // The group coordinator may move or still be loading (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS):
+      // kafkajs marks those retriable; a watcher asks again rather than failing the run.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const [topic] = await admin.fetchOffsets({ groupId: names.group, topics: [names.topic] });
+          return (topic?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+        } catch (err) {
+          if (attempt >= 10 || (err as { retriable?: unknown }).retriable !== true) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        }
+      }
     },
     async query<T>(sql: string) {
       const [rows] = await mysqlConnection.query(`USE \`${names.database}\``).then(() => mysqlConnection.query(sql));
