@@ -44,18 +44,27 @@ export abstract class GroupConsumer implements KafkaConsumer {
   pause(partitions: TopicPartition[]): void {
     if (partitions.length === 0) return;
     this.session.markPaused(partitions);
-    this.sync('pause', () => this.consumer.pause(byTopic(partitions)));
+    this.sync('pause', () => this.pauseInLibrary(partitions));
   }
 
   resume(partitions: TopicPartition[]): void {
     if (partitions.length === 0) return;
     this.session.markResumed(partitions);
-    this.sync('resume', () => this.consumer.resume(byTopic(partitions)));
+    this.sync('resume', () => this.resumeInLibrary(partitions));
   }
 
   seek(topic: string, partition: number, offset: string): void {
-    this.session.markSeek(topic, partition);
+    this.session.markSeek(topic, partition, offset);
     this.sync(`seek ${topic}[${partition}] to ${offset}`, () => this.consumer.seek({ topic, partition, offset }));
+  }
+
+  /** Stop the library fetching these partitions (the session already counts them as paused). */
+  protected pauseInLibrary(partitions: TopicPartition[]): void {
+    this.consumer.pause(byTopic(partitions));
+  }
+
+  protected resumeInLibrary(partitions: TopicPartition[]): void {
+    this.consumer.resume(byTopic(partitions));
   }
 
   assignment(): TopicPartition[] {

@@ -62,7 +62,7 @@ describe('GroupSession', () => {
     const { session, log } = recordingSession({
       onBatch: async () => {
         log.push('batch');
-        session.markSeek('t', 0);
+        session.markSeek('t', 0, '0');
       },
     });
     await session.assigned([tp(0)]);
@@ -87,7 +87,7 @@ describe('GroupSession', () => {
     const assigning = session.assigned([tp(0)]);
     const delivering = session.deliver(fetched(0, [1]), 10, () => undefined);
     await new Promise((resolve) => setTimeout(resolve, 10)); // the hook is now running
-    session.markSeek('t', 0);
+    session.markSeek('t', 0, '0');
     finishAssign();
     await Promise.all([assigning, delivering]);
     expect(log).toEqual([]);
@@ -98,6 +98,28 @@ describe('GroupSession', () => {
     await session.assigned([tp(0)]);
     await session.deliver(fetched(1, [1]), 10, () => undefined);
     expect(log).toEqual(['assigned 0']);
+  });
+
+  it('knows where delivery goes on: after what was handed out (a pause inside onBatch keeps it), a failed batch, or a seek', async () => {
+    let fail = false;
+    const { session } = recordingSession({
+      onBatch: async () => {
+        session.markPaused([tp(0)]);
+        if (fail) throw new Error('database down');
+      },
+    });
+    await session.assigned([tp(0)]);
+    expect(session.position(tp(0))).toBeUndefined(); // the library's start position applies
+    await session.deliver(fetched(0, [5, 6, 7]), 2, () => undefined);
+    expect(session.position(tp(0))).toBe('7'); // 5 and 6 were handed out, 7 was not
+    session.markResumed([tp(0)]);
+    fail = true;
+    await expect(session.deliver(fetched(0, [7, 8]), 10, () => undefined)).rejects.toThrow('database down');
+    expect(session.position(tp(0))).toBe('7'); // delivered again
+    session.markSeek('t', 0, '3');
+    expect(session.position(tp(0))).toBe('3');
+    await session.revoked('rebalance');
+    expect(session.position(tp(0))).toBeUndefined();
   });
 
   it('revokes everything owned before taking a new assignment, and only once', async () => {

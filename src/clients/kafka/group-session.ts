@@ -28,6 +28,11 @@ export class GroupSession {
   private readonly paused = new Set<string>();
   /** Bumped by every seek, so a delivery loop can tell that its position is no longer valid. */
   private readonly seekEpochs = new Map<string, number>();
+  /**
+   * Where delivery of a partition goes on: after the last batch handed to `onBatch`, or a seek's
+   * target. Absent until either happens in this assignment (the library's start position applies).
+   */
+  private readonly positions = new Map<string, string>();
   /** Rebalance hooks run one after another, and batches wait for them. */
   private hooks: Promise<void> = Promise.resolve();
   private inFlight: Promise<void> = Promise.resolve();
@@ -82,7 +87,11 @@ export class GroupSession {
     return this.enqueue(async () => {
       if (this.owned.size > 0) await this.revokeNow([...this.owned.values()], 'lost');
       if (this.state === 'crashed') this.state = 'running';
-      for (const tp of partitions) this.owned.set(partitionKey(tp.topic, tp.partition), { topic: tp.topic, partition: tp.partition });
+      for (const tp of partitions) {
+        const key = partitionKey(tp.topic, tp.partition);
+        this.owned.set(key, { topic: tp.topic, partition: tp.partition });
+        this.positions.delete(key);
+      }
       await this.runHook('onPartitionsAssigned', () => this.handlers?.onPartitionsAssigned?.(this.assignment()));
       this.resolveFirstAssignment();
     });
@@ -108,9 +117,23 @@ export class GroupSession {
     for (const tp of partitions) this.paused.delete(partitionKey(tp.topic, tp.partition));
   }
 
-  markSeek(topic: string, partition: number): void {
+  markSeek(topic: string, partition: number, offset: string): void {
     const key = partitionKey(topic, partition);
     this.seekEpochs.set(key, (this.seekEpochs.get(key) ?? 0) + 1);
+    this.positions.set(key, offset);
+  }
+
+  isPaused(tp: TopicPartition): boolean {
+    return this.paused.has(partitionKey(tp.topic, tp.partition));
+  }
+
+  owns(tp: TopicPartition): boolean {
+    return this.owned.has(partitionKey(tp.topic, tp.partition));
+  }
+
+  /** The next offset to hand out for this partition, if anything was handed out or sought since it was assigned. */
+  position(tp: TopicPartition): string | undefined {
+    return this.positions.get(partitionKey(tp.topic, tp.partition));
   }
 
   /**
@@ -137,9 +160,17 @@ export class GroupSession {
       !isStale();
     for (const batch of chunkBatch(fetched, maxMessages)) {
       if (!stillWanted()) return;
+      // Counted as handed out before the handler runs: a pause made inside it keeps this batch.
+      this.positions.set(key, batch.nextOffset);
       const run = this.callOnBatch(batch);
       this.inFlight = run.catch(() => undefined);
-      await run;
+      try {
+        await run;
+      } catch (err) {
+        // The library delivers it again, unless the handler sought elsewhere meanwhile.
+        if ((this.seekEpochs.get(key) ?? 0) === epoch) this.positions.set(key, batch.messages[0].offset);
+        throw err;
+      }
       // After a seek the library's position belongs to the seek, not to this batch.
       if ((this.seekEpochs.get(key) ?? 0) !== epoch) return;
       resolve(batch.messages[batch.messages.length - 1].offset);
@@ -183,7 +214,10 @@ export class GroupSession {
     const wasPaused = mine.filter((tp) => this.paused.has(partitionKey(tp.topic, tp.partition)));
     // Still listed in assignment() while the hook runs, as in the Java client.
     await this.runHook('onPartitionsRevoked', () => this.handlers?.onPartitionsRevoked?.(mine, reason));
-    for (const tp of mine) this.owned.delete(partitionKey(tp.topic, tp.partition));
+    for (const tp of mine) {
+      this.owned.delete(partitionKey(tp.topic, tp.partition));
+      this.positions.delete(partitionKey(tp.topic, tp.partition));
+    }
     if (wasPaused.length > 0 && reason !== 'stop') {
       this.markResumed(wasPaused);
       try {

@@ -2,8 +2,8 @@ import { DownstreamError } from '../../../errors.js';
 import type { ResolvedConsumerOptions } from '../config.js';
 import { byTopic, GroupConsumer } from '../group-consumer.js';
 import { GroupSession } from '../group-session.js';
-import { toConsumedMessage } from '../messages.js';
-import type { TopicPartitionOffset } from '../types.js';
+import { partitionKey, toConsumedMessage } from '../messages.js';
+import type { TopicPartition, TopicPartitionOffset } from '../types.js';
 import type {
   ConfluentConsumer as LibraryConsumer,
   ConfluentEachBatchPayload,
@@ -17,11 +17,22 @@ import type { ConfluentErrorMapper } from './errors.js';
 /**
  * librdkafka calls our rebalance callback and waits for it before it assigns or unassigns, so the
  * revoke hook really runs before partitions move (eager protocol: the library default here).
+ *
+ * Pausing needs care here. The library's KafkaJS layer prefetches messages of every partition into
+ * a cache, and librdkafka counts them as consumed. Its `pause` drops the cache and seeks back only
+ * to the last offset resolved since the partition's last seek; a partition with cached messages
+ * but nothing resolved since would resume *after* them: they are skipped, and the partition looks
+ * stalled at its end (confluentinc/confluent-kafka-javascript#517). So every library pause is
+ * followed by a seek to where the session's delivery goes on, and a partition whose position is
+ * not known yet (nothing handed out since it was assigned) is paused in the library only when its
+ * first batch shows up, at that batch's first offset.
  */
 export class ConfluentConsumer extends GroupConsumer {
   protected readonly consumer: LibraryConsumer;
   protected readonly session: GroupSession;
   private stopRequested = false;
+  /** Partitions paused in the library; the session may count more as paused (see the class comment). */
+  private readonly libraryPaused = new Set<string>();
 
   constructor(
     lib: ConfluentKafkaJS,
@@ -55,7 +66,32 @@ export class ConfluentConsumer extends GroupConsumer {
       'js.consumer.max.batch.size': options.maxBatchMessages,
       rebalance_cb: onRebalance,
     });
-    this.session = new GroupSession('confluent', (partitions) => this.consumer.resume(byTopic(partitions)));
+    this.session = new GroupSession('confluent', (partitions) => this.resumeInLibrary(partitions));
+  }
+
+  protected override pauseInLibrary(partitions: TopicPartition[]): void {
+    const known = partitions.flatMap((tp) => {
+      const offset = this.session.position(tp);
+      return offset === undefined ? [] : [{ ...tp, offset }];
+    });
+    this.pauseAt(known);
+  }
+
+  protected override resumeInLibrary(partitions: TopicPartition[]): void {
+    const paused = partitions.filter((tp) => this.libraryPaused.delete(partitionKey(tp.topic, tp.partition)));
+    if (paused.length > 0) this.consumer.resume(byTopic(paused));
+  }
+
+  /** Pause in the library, and have it fetch from `offset` on when resumed (its own position may be past its dropped cache). */
+  private pauseAt(targets: TopicPartitionOffset[]): void {
+    const fresh = targets.filter((tp) => !this.libraryPaused.has(partitionKey(tp.topic, tp.partition)));
+    if (fresh.length === 0) return;
+    this.consumer.pause(byTopic(fresh));
+    for (const { topic, partition, offset } of fresh) {
+      this.libraryPaused.add(partitionKey(topic, partition));
+      this.session.markSeek(topic, partition, offset);
+      this.consumer.seek({ topic, partition, offset });
+    }
   }
 
   protected async joinGroup(): Promise<void> {
@@ -95,6 +131,16 @@ export class ConfluentConsumer extends GroupConsumer {
   }
 
   private async onEachBatch({ batch, resolveOffset, isStale }: ConfluentEachBatchPayload): Promise<void> {
+    const tp = { topic: batch.topic, partition: batch.partition };
+    if (this.session.isPaused(tp) && this.session.owns(tp) && !this.libraryPaused.has(partitionKey(tp.topic, tp.partition))) {
+      // Paused before anything of it was handed out: its position is known now.
+      try {
+        this.pauseAt([{ ...tp, offset: batch.messages[0].offset }]);
+      } catch (err) {
+        this.session.report(this.mapError(`pause ${tp.topic}[${tp.partition}]`, err));
+      }
+      return;
+    }
     await this.session.deliver(
       {
         topic: batch.topic,
