@@ -145,3 +145,90 @@ export async function restartBroker(): Promise<void> {
   await run('bash', [script, 'down', 'kafka'], { cwd: REPO_ROOT });
   await run('bash', [script, 'up', 'kafka'], { cwd: REPO_ROOT, timeout: 150_000 });
 }
+
+/**
+ * A consumer with the kafka source's flow control: batches go into a bounded queue, every partition
+ * pauses when it is full and resumes once it drained; each batch taken off the queue is committed,
+ * one commit at a time, in order.
+ */
+export class FlowControlledConsumer {
+  readonly consumer: KafkaConsumer;
+  readonly errors: Error[] = [];
+  /** Offsets handed over, per partition, in order. */
+  readonly offsets = new Map<number, number[]>();
+  pauses = 0;
+  private readonly queue: ConsumedBatch[] = [];
+  private paused = false;
+  private commits: Promise<void> = Promise.resolve();
+  private drainTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    client: KafkaClient,
+    options: ConsumerOptions,
+    private readonly limits = { full: 4, resumeAt: 1, drainEveryMs: 2 },
+  ) {
+    this.consumer = client.consumer({ sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, fetchMaxWaitMs: 200, ...options });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.start({
+      onBatch: async (batch) => {
+        this.queue.push(batch);
+        const offsets = this.offsets.get(batch.partition) ?? [];
+        for (const m of batch.messages) offsets.push(Number(m.offset));
+        this.offsets.set(batch.partition, offsets);
+        if (this.queue.length >= this.limits.full && !this.paused) {
+          this.paused = true;
+          this.pauses += 1;
+          this.consumer.pause(this.consumer.assignment());
+        }
+      },
+      onError: (error) => {
+        this.errors.push(error);
+      },
+    });
+    this.drainTimer = setInterval(() => this.drainOne(), this.limits.drainEveryMs);
+  }
+
+  get count(): number {
+    return [...this.offsets.values()].reduce((sum, list) => sum + list.length, 0);
+  }
+
+  /** Wait for `count` messages; fail once none arrived for `stallMs` (a stalled consumer, not a slow one). */
+  async waitForCount(count: number, stallMs = 10_000): Promise<void> {
+    let seen = -1;
+    let progressAt = Date.now();
+    while (this.count < count) {
+      if (this.count !== seen) [seen, progressAt] = [this.count, Date.now()];
+      if (Date.now() - progressAt > stallMs) {
+        const perPartition = [...this.offsets].sort(([a], [b]) => a - b).map(([p, list]) => `${p}: ${list.length}`);
+        throw new Error(`stalled at ${seen} of ${count} messages after ${this.pauses} pauses (per partition ${perPartition.join(', ')})`);
+      }
+      await sleep(50);
+    }
+  }
+
+  /** Stop draining, once the queue is empty and every commit answered. */
+  async settle(): Promise<void> {
+    await waitFor('the queue to drain', () => this.queue.length === 0);
+    clearInterval(this.drainTimer);
+    await this.commits;
+  }
+
+  stop(): Promise<void> {
+    clearInterval(this.drainTimer);
+    return this.consumer.stop();
+  }
+
+  private drainOne(): void {
+    const batch = this.queue.shift();
+    if (batch) {
+      const offset = { topic: batch.topic, partition: batch.partition, offset: batch.nextOffset };
+      this.commits = this.commits.then(() => this.consumer.commit([offset])).catch((err: Error) => void this.errors.push(err));
+    }
+    if (this.paused && this.queue.length <= this.limits.resumeAt) {
+      this.paused = false;
+      this.consumer.resume(this.consumer.assignment());
+    }
+  }
+}
