@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../test/support/corpus.js';
 import { metadataHash, metadataIdentity } from './canonical.js';
 import { decodeWriteRequestFast } from './fast-decoder.js';
-import { hashRun, scanWriteRequestV1 } from './raw-request.js';
+import { DECODED_METADATA_MAX_ENTRY_BYTES, decodedMetadataCacheSize, hashRun, scanWriteRequestV1 } from './raw-request.js';
 import { encodeWriteRequestV1 } from './reference-codec.js';
 import { decompressSnappy } from './snappy.js';
 import { countWriteRequest, type TimeSeries, type WriteRequest } from './types.js';
@@ -116,6 +116,21 @@ describe('scanWriteRequestV1', () => {
     expect(first).toEqual(entry);
     expect(metadataHash(first)).toBe(metadataHash({ ...entry }));
     expect(metadataIdentity(first)).toBe(metadataIdentity({ ...entry }));
+  });
+
+  it('keeps no metadata entry over the per-entry limit, and stays within its byte bound', () => {
+    const huge = { metricFamilyName: 'huge_help_total', type: 'counter' as const, help: 'h'.repeat(DECODED_METADATA_MAX_ENTRY_BYTES + 1), unit: '' };
+    const before = decodedMetadataCacheSize();
+    const scanned = scanWriteRequestV1(encodeWriteRequestV1({ version: '1.0', timeseries: [], metadata: [huge] }))!.metadata[0];
+    expect(scanned).toEqual(huge);
+    expect(decodedMetadataCacheSize()).toEqual(before);
+    // Many distinct entries just under the limit: the cache is dropped before it passes 8 MiB.
+    const help = 'x'.repeat(DECODED_METADATA_MAX_ENTRY_BYTES - 100);
+    for (let i = 0; i < 3000; i++) {
+      const entry = { metricFamilyName: `m_${i}`, type: 'gauge' as const, help, unit: '' };
+      expect(scanWriteRequestV1(encodeWriteRequestV1({ version: '1.0', timeseries: [], metadata: [entry] }))!.metadata[0]).toEqual(entry);
+      expect(decodedMetadataCacheSize().bytes).toBeLessThanOrEqual(8 * 2 ** 20);
+    }
   });
 
   it('leaves exemplars, histograms and non-ASCII labels to the full decoder', () => {

@@ -66,6 +66,19 @@ const SAMPLE_TIMESTAMP = 0x10; // Sample field 2, varint
  */
 const decodedMetadata = new Map<string, MetricMetadata>();
 const DECODED_METADATA_MAX = 20_000;
+/**
+ * The cache is bounded in bytes too: only entries of at most this many bytes are kept (real help
+ * texts are a few hundred), and the whole cache is dropped once its keys add up to the limit. A
+ * sender's huge help texts are decoded every time, never kept.
+ */
+export const DECODED_METADATA_MAX_ENTRY_BYTES = 4096;
+const DECODED_METADATA_MAX_BYTES = 8 * 2 ** 20;
+let decodedMetadataBytes = 0;
+
+/** How much the metadata cache holds (for tests). */
+export function decodedMetadataCacheSize(): { entries: number; bytes: number } {
+  return { entries: decodedMetadata.size, bytes: decodedMetadataBytes };
+}
 
 /** Set by readLength: where the length-delimited bytes start. */
 let lengthEnd = 0;
@@ -279,8 +292,9 @@ export function scanWriteRequestV1(bytes: Uint8Array): RawWriteRequestV1 | undef
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const reader = new WireReader(bytes);
     for (let i = 0; i < metadataAt.length; i += 2) {
-      const key = text.toString('latin1', metadataAt[i], metadataAt[i + 1]);
-      let entry = decodedMetadata.get(key);
+      const length = metadataAt[i + 1] - metadataAt[i];
+      const key = length <= DECODED_METADATA_MAX_ENTRY_BYTES ? text.toString('latin1', metadataAt[i], metadataAt[i + 1]) : undefined;
+      let entry = key === undefined ? undefined : decodedMetadata.get(key);
       if (entry === undefined) {
         reader.pos = metadataAt[i];
         try {
@@ -288,8 +302,14 @@ export function scanWriteRequestV1(bytes: Uint8Array): RawWriteRequestV1 | undef
         } catch {
           return undefined; // the full decoder reports it, with its path
         }
-        if (decodedMetadata.size >= DECODED_METADATA_MAX) decodedMetadata.clear();
-        decodedMetadata.set(key, entry);
+        if (key !== undefined) {
+          if (decodedMetadata.size >= DECODED_METADATA_MAX || decodedMetadataBytes + length > DECODED_METADATA_MAX_BYTES) {
+            decodedMetadata.clear();
+            decodedMetadataBytes = 0;
+          }
+          decodedMetadata.set(key, entry);
+          decodedMetadataBytes += length;
+        }
       }
       metadata.push(entry);
     }
