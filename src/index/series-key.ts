@@ -8,7 +8,9 @@ import type { LabelSet } from './series-index.js';
  * escape backslash, double quote and line feed. `__name__` comes first in the result.
  */
 export function labelSetFromKey(key: string): LabelSet {
-  const labels: LabelSet = {};
+  // No prototype: label names such as `__proto__` or `constructor` are plain keys, and a missing
+  // name reads as undefined rather than an inherited property.
+  const labels: LabelSet = Object.create(null) as LabelSet;
   let at = 0;
   const fail = (): never => {
     throw new Error(`not a series key: ${key.length > 200 ? `${key.slice(0, 200)}…` : key}`);
