@@ -114,3 +114,11 @@ describe('seriesHash', () => {
     expect(seriesHash(long)).not.toBe(seriesHash(long.slice(1)));
   });
 });
+
+describe('canonicalize config', () => {
+  it('refuses a label cache larger than its 32-bit offsets can address', () => {
+    expect(canonicalizeConfig.parse({}).label_cache_mib).toBe(64);
+    expect(canonicalizeConfig.safeParse({ label_cache_mib: 2048 }).success).toBe(true);
+    expect(canonicalizeConfig.safeParse({ label_cache_mib: 4200 }).success).toBe(false);
+  });
+});

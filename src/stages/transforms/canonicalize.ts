@@ -17,7 +17,7 @@ export const canonicalizeConfig = z.strictObject({
   max_label_value_length: z.number().int().min(1).default(4096).describe('Longest label value, in UTF-16 code units.'),
   on_invalid: z.enum(['reject', 'drop']).default('reject').describe('reject: valid series are still delivered, and the request is answered 400 naming each invalid series and why (as Prometheus itself answers). drop: invalid series are counted in metrics and dropped; the request succeeds.'),
   max_reported_errors: z.number().int().min(1).default(10).describe('How many invalid series a 400 response lists by name.'),
-  label_cache_mib: z.number().int().min(0).max(65_536).default(64).describe('Memory for remembering the raw label bytes of series already found valid, with their hash, so a known series is not decoded, sorted, validated and hashed again (MiB; 0 turns it off). About 200 bytes per series; when full, the least recently seen half is forgotten.'),
+  label_cache_mib: z.number().int().min(0).max(2048).default(64).describe('Memory for remembering the raw label bytes of series already found valid, with their hash, so a known series is not decoded, sorted, validated and hashed again (MiB, at most 2048: the cache addresses its bytes with 32-bit offsets; 0 turns it off). About 200 bytes per series; when full, the least recently seen half is forgotten.'),
 });
 export type CanonicalizeConfig = z.output<typeof canonicalizeConfig>;
 
