@@ -102,6 +102,19 @@ describe('hand-written IndexEvent reader, against protobufjs', () => {
     expect(decoded.corrupt.find((c) => c.index === 3)?.reason).toMatch(/hash does not match/);
   });
 
+  it('rejects invalid UTF-8 in metadata texts and in the source, as protobufjs does', () => {
+    const events = encodeSeriesBatch(batch, 's').map((e) => Buffer.from(e.value));
+    const badSource = Buffer.from(events[0]);
+    badSource[badSource.indexOf(Buffer.from([0x1a, 0x01, 0x73])) + 2] = 0xff; // source "s" → 0xff
+    const metadataEvent = events.find((e) => e.includes(Buffer.from('Whether the target is up.')))!;
+    const badHelp = Buffer.from(metadataEvent);
+    badHelp[badHelp.indexOf(Buffer.from('Whether'))] = 0xc3; // a lone UTF-8 lead byte
+    const goodUnicode = events.find((e) => e.includes(Buffer.from('seconds')))!; // family "é": valid, kept
+    const decoded = expectSame([badSource, badHelp, goodUnicode]);
+    expect(decoded.corrupt.map((c) => c.index)).toEqual([0, 1]);
+    expect(decoded.batch.metadata.map((m) => m.metricFamilyName)).toEqual(['é']);
+  });
+
   it('agrees with protobufjs on randomly damaged messages', () => {
     const many = syntheticSeriesRange(0, 200, { salt: 'damaged', time: 1_700_000_000_000 });
     const events = encodeSeriesBatch({ series: many, metadata: batch.metadata, receivedAt: 5, counts: { samples: 0, histograms: 0, exemplars: 0 } }, 'bench');
@@ -114,9 +127,6 @@ describe('hand-written IndexEvent reader, against protobufjs', () => {
       for (let n = 1 + random(2); n > 0; n--) value[random(value.length)] = random(256);
       const reference = decodeIndexEventsReference([value]);
       const decoded = decodeIndexEvents([value]);
-      // The one difference: the reader does not look at the source (it is not indexed), protobufjs
-      // rejects the whole event when its source is not valid UTF-8.
-      if (decoded.corrupt.length === 0 && /utf-8/.test(reference.corrupt[0]?.reason ?? '')) continue;
       expect(outcome(decoded), value.toString('hex')).toBe(outcome(reference));
     }
   });

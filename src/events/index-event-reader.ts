@@ -145,8 +145,13 @@ function readEvent(r: Reader): ReadEvent {
       r.at = metadataEnd;
     } else if (field === 4 && wire === WIRE_VARINT) {
       receivedAt = r.int64();
+    } else if (field === 3 && wire === WIRE_LENGTH) {
+      // The source is not indexed, but a string field must be UTF-8, as the reference decoder checks.
+      const end = r.lengthEnd();
+      strictUtf8(r.buf, r.at, end);
+      r.at = end;
     } else {
-      r.skip(wire); // the source (3) is not indexed
+      r.skip(wire);
     }
   }
   if (seriesAt >= 0) {
@@ -258,7 +263,7 @@ function readMetadata(r: Reader): MetricMetadata {
     const field = tag >>> 3;
     if (field >= 1 && field <= 4 && (tag & 7) === WIRE_LENGTH) {
       const end = r.lengthEnd();
-      fields[field - 1] = r.buf.toString('utf8', r.at, end);
+      fields[field - 1] = strictUtf8(r.buf, r.at, end);
       r.at = end;
     } else {
       r.skip(tag & 7);
@@ -266,6 +271,20 @@ function readMetadata(r: Reader): MetricMetadata {
   }
   const [metricFamilyName, type, help, unit] = fields;
   return { metricFamilyName, type: METRIC_TYPES.has(type) ? (type as MetricType) : 'unknown', help, unit };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The text of `buf[from..to)`; a ProtoError when it is not valid UTF-8 (ASCII is checked by a scan, not decoded twice). */
+function strictUtf8(buf: Buffer, from: number, to: number): string {
+  let i = from;
+  while (i < to && buf[i] < 0x80) i++;
+  if (i === to) return buf.toString('latin1', from, to);
+  try {
+    return utf8.decode(buf.subarray(from, to));
+  } catch {
+    throw new ProtoError('invalid UTF-8 in a string field');
+  }
 }
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -283,7 +302,7 @@ const interned: Array<string | undefined> = new Array<string | undefined>(INTERN
 function text(buf: Buffer, from: number, to: number, high: number, fnv: number): string {
   const length = to - from;
   if (length === 0) return '';
-  if (high & 0x80) return buf.toString('utf8', from, to);
+  if (high & 0x80) return strictUtf8(buf, from, to);
   if (length > INTERN_MAX_LENGTH) return buf.toString('latin1', from, to);
   const slot = (fnv ^ (fnv >>> 15)) & (INTERN_SLOTS - 1);
   const seen = interned[slot];
