@@ -1,5 +1,5 @@
 import { createServer, request, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../errors.js';
 import { edgeListener } from './node-listener.js';
@@ -68,6 +68,19 @@ describe('edgeListener', () => {
     expect(streamed.status).toBe(413);
     // The connection still serves the next request.
     expect((await post(`${url}/write`, Buffer.alloc(5))).status).toBe(200);
+  });
+
+  it('closes the connection after a 413 on the declared length instead of reading the rest of the body', async () => {
+    const url = new URL(await listen(edgeListener(new Map([['/write', echoLength]]), fallback, () => undefined)));
+    const socket = connect(Number(url.port), url.hostname);
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    // Declares 10 GB, sends 100 bytes and keeps the socket open: the server must not wait for the rest.
+    socket.write(`POST /write HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000000\r\n\r\n${'x'.repeat(100)}`);
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer.toLowerCase()).toContain('connection: close');
   });
 
   it('maps a failing handler through the one error mapping and reports it', async () => {

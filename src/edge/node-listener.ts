@@ -17,10 +17,10 @@ export function edgeListener(posts: ReadonlyMap<string, BodyHandler>, fallback: 
       const handler = posts.get(path);
       if (handler !== undefined) {
         handler(new NodeBodyRequest(req)).then(
-          (answer) => send(res, answer),
+          (answer) => send(req, res, answer),
           (err: unknown) => {
             onError(err, path);
-            send(res, errorAnswer(err));
+            send(req, res, errorAnswer(err));
           },
         );
         return;
@@ -30,14 +30,20 @@ export function edgeListener(posts: ReadonlyMap<string, BodyHandler>, fallback: 
   };
 }
 
-function send(res: ServerResponse, answer: Answer): void {
+/**
+ * Writes the answer. When the request's body was not read to its end (a 413 on the declared
+ * length, or a refusal before reading), the connection is closed after the answer: keeping it
+ * alive would mean reading and dropping the rest of a body of any declared size.
+ */
+function send(req: IncomingMessage, res: ServerResponse, answer: Answer): void {
   if (res.headersSent || res.destroyed) return;
+  const headers = req.complete ? answer.headers : { ...answer.headers, connection: 'close' };
   if (answer.body === undefined) {
-    res.writeHead(answer.status, answer.headers);
+    res.writeHead(answer.status, headers);
     res.end();
     return;
   }
-  res.writeHead(answer.status, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) });
+  res.writeHead(answer.status, { ...headers, 'content-length': String(Buffer.byteLength(answer.body)) });
   res.end(answer.body);
 }
 
