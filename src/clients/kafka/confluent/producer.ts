@@ -1,6 +1,7 @@
 import type { ResolvedClientConfig, ResolvedProducerOptions } from '../config.js';
 import type { KafkaProducer, OutgoingMessage, SendOptions } from '../types.js';
 import type { RdKafkaError, RdKafkaProducer, RdKafkaProducerConstructor } from './api.js';
+import { DownstreamError } from '../../../errors.js';
 import type { ConfluentErrorMapper } from './errors.js';
 
 /** One `send`: how many delivery reports it still waits for. */
@@ -8,7 +9,7 @@ interface PendingSend {
   left: number;
   settled: boolean;
   resolve(): void;
-  reject(err: RdKafkaError): void;
+  reject(err: unknown): void;
 }
 
 type RdKafkaHeaders = Array<Record<string, Buffer | string>>;
@@ -38,6 +39,8 @@ export class ConfluentProducer implements KafkaProducer {
   private lastError: RdKafkaError | undefined;
   private headersFrom: OutgoingMessage['headers'];
   private headersTo: RdKafkaHeaders | undefined;
+  /** Sends waiting for delivery reports: failed on disconnect if the reports never come. */
+  private readonly unsettled = new Set<PendingSend>();
 
   constructor(
     Producer: RdKafkaProducerConstructor,
@@ -99,7 +102,19 @@ export class ConfluentProducer implements KafkaProducer {
     try {
       // Resolves when every message has its delivery report, i.e. after acks=all.
       await new Promise<void>((resolve, reject) => {
-        const pending: PendingSend = { left: messages.length, settled: false, resolve, reject };
+        const pending: PendingSend = {
+          left: messages.length,
+          settled: false,
+          resolve: () => {
+            this.unsettled.delete(pending);
+            resolve();
+          },
+          reject: (err: unknown) => {
+            this.unsettled.delete(pending);
+            reject(err);
+          },
+        };
+        this.unsettled.add(pending);
         const shared = rdKafkaHeaders(options?.headers);
         try {
           for (const m of messages) {
@@ -110,11 +125,11 @@ export class ConfluentProducer implements KafkaProducer {
           // Messages queued before the failure may still be delivered: the send fails, the caller
           // retries, and duplicates are harmless where a loss is not.
           pending.settled = true;
-          reject(err as RdKafkaError);
+          pending.reject(err);
         }
       });
     } catch (err) {
-      throw this.mapError(`send to ${topic}`, err);
+      throw err instanceof DownstreamError ? err : this.mapError(`send to ${topic}`, err);
     }
   }
 
@@ -146,8 +161,18 @@ export class ConfluentProducer implements KafkaProducer {
     );
     this.connecting = undefined;
     if (!connected) return;
-    await new Promise<void>((resolve, reject) => {
-      this.producer.disconnect((err) => (err ? reject(this.mapError('producer disconnect', err)) : resolve()));
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.producer.disconnect((err) => (err ? reject(this.mapError('producer disconnect', err)) : resolve()));
+      });
+    } finally {
+      // librdkafka flushed what it could; a send still without its delivery reports will never get
+      // them now. It fails (retriably: the sender may send again), so no caller waits forever and
+      // nothing unconfirmed is answered as accepted.
+      for (const pending of [...this.unsettled]) {
+        pending.settled = true;
+        pending.reject(new DownstreamError('Kafka producer closed before every delivery was confirmed', { retriable: true }));
+      }
+    }
   }
 }
