@@ -1,6 +1,6 @@
 import { labelSetMatches, type Matcher } from './matcher.js';
 import { labelSetFromKey } from './series-key.js';
-import { loadPostings, loadSeriesRows, type PostingsSelection, type SeriesRow } from './postings.js';
+import { decodeHashes, HASHES_PER_STATEMENT, loadPostings, loadSeriesRows, postingsChunks, type PostingsSelection, type SeriesRow } from './postings.js';
 import type { TimeRange } from './series-index.js';
 import { labelKeysOf, type LabelKeys, type SqlExecutor, type SqlFragment, type SqlStore, type SqlValue } from './sql-store.js';
 
@@ -49,6 +49,83 @@ export async function matchingSeries(store: SqlStore, matcherSets: readonly (rea
     }
   }
   return [...rows.values()].filter((row): row is MatchedSeries => row?.matched === true);
+}
+
+/**
+ * The first `limit` series matching any of the sets and in the time range, by series key in byte
+ * order (Go's string order), each once: what `matchingSeries` sorted and truncated would give,
+ * without holding or parsing every candidate. Each set's driving postings are streamed
+ * (`postingsChunks`), their series rows read a statement at a time, sorted by key and checked in
+ * that order until the statement has given `limit` matches; the best `limit` so far are kept. Once
+ * `limit` are kept, a statement only reads rows with a key below the last kept one (SQL compares
+ * the keys by bytes too: binary columns on MySQL, BINARY collation on SQLite), so rows that cannot
+ * enter the answer are neither sent nor parsed. Memory is bounded by a page of postings, a
+ * statement's rows and `limit`.
+ */
+export async function firstMatchingSeries(
+  store: SqlStore,
+  matcherSets: readonly (readonly Matcher[])[],
+  range: TimeRange,
+  limit: number,
+): Promise<MatchedSeries[]> {
+  const labels = new StoredLabels(store, labelKeysOf(store.dialect), range);
+  const time = timeBoundsCondition('', range);
+  let best: KeyedSeries[] = [];
+  const read = async (hashes: readonly bigint[]): Promise<void> => {
+    const below = best.length === limit ? best[limit - 1].series.key : undefined;
+    const condition = and(time, below === undefined ? undefined : { sql: 'series_key < ?', params: [below] });
+    const rows = (await loadSeriesRows(store, store.dialect, hashes, condition)).map((row) => ({ row, bytes: Buffer.from(row.key) }));
+    rows.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+    const matched: KeyedSeries[] = [];
+    for (const { row, bytes } of rows) {
+      if (matched.length === limit) break;
+      const labelSet = labelSetFromKey(row.key);
+      if (matcherSets.some((matchers) => labelSetMatches(matchers, labelSet))) matched.push({ series: { ...row, labelSet }, bytes });
+    }
+    best = mergeByKey(best, matched, limit);
+  };
+  for (const matchers of matcherSets) {
+    const driver = await drivingCondition(matchers, labels);
+    if (!driver) continue;
+    let pending: bigint[] = [];
+    for await (const chunk of postingsChunks(store, store.dialect, driver, CHUNKS_PER_PAGE)) {
+      decodeHashes(chunk, { add: (hash) => pending.push(hash) });
+      let from = 0;
+      for (; pending.length - from >= HASHES_PER_STATEMENT; from += HASHES_PER_STATEMENT) await read(pending.slice(from, from + HASHES_PER_STATEMENT));
+      if (from > 0) pending = pending.slice(from);
+    }
+    if (pending.length > 0) await read(pending);
+  }
+  return best.map(({ series }) => series);
+}
+
+/** Postings chunks per statement in `firstMatchingSeries`, which reads every chunk of its drivers. */
+const CHUNKS_PER_PAGE = 256;
+
+interface KeyedSeries {
+  series: MatchedSeries;
+  /** The key's UTF-8 bytes. */
+  bytes: Buffer;
+}
+
+/** The first `limit` of two lists sorted by key, each key once (a series may come from two sets). */
+function mergeByKey(a: readonly KeyedSeries[], b: readonly KeyedSeries[], limit: number): KeyedSeries[] {
+  const merged: KeyedSeries[] = [];
+  let i = 0;
+  let j = 0;
+  while (merged.length < limit && (i < a.length || j < b.length)) {
+    const order = i === a.length ? 1 : j === b.length ? -1 : Buffer.compare(a[i].bytes, b[j].bytes);
+    if (order <= 0) merged.push(a[i++]);
+    else merged.push(b[j++]);
+    if (order === 0) j++;
+  }
+  return merged;
+}
+
+function and(a: SqlFragment, b: SqlFragment | undefined): SqlFragment {
+  if (!b || !b.sql) return a;
+  if (!a.sql) return b;
+  return { sql: `${a.sql} AND ${b.sql}`, params: [...a.params, ...b.params] };
 }
 
 /** A series row with its labels parsed: `__name__` first, then in label-name order. */

@@ -1,8 +1,8 @@
 import { InvalidInputError } from '../errors.js';
 import type { MetricType } from '../remote-write/types.js';
 import { assertSelective, type Matcher } from './matcher.js';
-import { matchingSeries, timeBoundsCondition } from './matcher-plan.js';
-import { anySeries, loadPostings, type PostingsSelection } from './postings.js';
+import { firstMatchingSeries, matchingSeries, timeBoundsCondition } from './matcher-plan.js';
+import { anySeriesIn, type PostingsSelection } from './postings.js';
 import type { LabelQuery, LabelSet, MetadataQuery, MetricMetadataEntry, SeriesQuery, TimeRange } from './series-index.js';
 import { labelKeysOf, type SqlFragment, type SqlStore, type SqlValue } from './sql-store.js';
 
@@ -17,10 +17,11 @@ import { labelKeysOf, type SqlFragment, type SqlStore, type SqlValue } from './s
 export async function querySeries(store: SqlStore, matcherSets: readonly Matcher[][], query: SeriesQuery = {}): Promise<LabelSet[]> {
   if (matcherSets.length === 0) throw new InvalidInputError('no match[] parameter provided');
   const { range, limit, matcherSets: sets } = validated(query, matcherSets);
+  if (limit !== undefined) return (await firstMatchingSeries(store, sets, range, limit)).map((series) => series.labelSet);
   const matched = await matchingSeries(store, sets, range);
   const keyed = matched.map((series) => ({ series, key: Buffer.from(series.key) }));
   keyed.sort((a, b) => Buffer.compare(a.key, b.key));
-  return truncate(keyed, limit).map(({ series }) => series.labelSet);
+  return keyed.map(({ series }) => series.labelSet);
 }
 
 export async function queryLabelNames(store: SqlStore, query: LabelQuery = {}): Promise<string[]> {
@@ -67,7 +68,8 @@ interface LabelRow {
  * range, up to `limit`. A label's bounds are the min first_seen and the max last_seen of its series,
  * so the range holds a series of the label for sure when it holds either bound: the series with
  * that first_seen (or last_seen) is in it. Only a range strictly inside the bounds needs a look at
- * the label's series (they may all lie before and after it).
+ * the label's series (they may all lie before and after it): its postings are streamed and the
+ * look stops at the first series in the range (`anySeriesIn`), so memory stays bounded by a page.
  */
 async function inRangeExactly<Row extends LabelRow>(
   store: SqlStore,
@@ -85,7 +87,7 @@ async function inRangeExactly<Row extends LabelRow>(
     const first = Number(row.first_seen);
     const last = Number(row.last_seen);
     const certain = start === undefined || end === undefined || first >= start || last <= end;
-    if (certain || (await anySeries(store, store.dialect, await loadPostings(store, store.dialect, postingsOf(row)), time))) found.push(textOf(row));
+    if (certain || (await anySeriesIn(store, store.dialect, postingsOf(row), time))) found.push(textOf(row));
   }
   return found;
 }

@@ -196,6 +196,68 @@ export function describeSeriesQueries(openStore: OpenStore): void {
     });
   });
 
+  describe('series index: streamed postings and limits', () => {
+    it('finds the one series in the range of a label with many chunks, past the first pages', async () => {
+      const deep = await createSqlSeriesIndex(await openStore());
+      // One batch per series: one chunk per series and pair, read a page of chunks at a time.
+      // The series in the range is the one whose chunk comes last among those < 2^63 (last on
+      // SQLite, which stores hashes signed; past the first 64 on MySQL, which stores them unsigned).
+      const all = Array.from({ length: 160 }, (_, i) => canonicalSeries({ __name__: 'deep', pair: 'shared', v: `v${i % 3}`, i: String(i) }, i % 2 ? { first: 90, last: 100 } : { first: 0, last: 10 }));
+      const low = all.filter((s) => s.hash < 1n << 63n).sort((a, b) => (a.hash < b.hash ? -1 : 1));
+      expect(low.length).toBeGreaterThan(64);
+      const inRange = low[low.length - 1];
+      const series = all.map((s) => (s === inRange ? { ...s, firstTimestamp: 50, lastTimestamp: 50 } : s));
+      // Every label's bounds contain the range, so postings are read. `gone` has the same series
+      // but the one in the range: none of its series is in it.
+      series.push(...all.filter((s) => s !== inRange).map((s) => canonicalSeries({ gone: 'x', i: s.labels.find((l) => l.name === 'i')!.value }, { first: 0, last: 10 })));
+      const tail = canonicalSeries({ gone: 'x', i: 'tail' }, { first: 90, last: 100 });
+      const head = canonicalSeries({ gone: 'x', i: 'head' }, { first: 0, last: 5 });
+      const expected = new ReferenceIndex();
+      for (const s of [...series, tail, head]) {
+        await deep.writeBatch(seriesBatch([s]));
+        expected.write([s]);
+      }
+      const range = { start: 40, end: 60 };
+      for (const name of ['pair', 'v', 'i', 'gone', '__name__']) expect(await deep.labelValues(name, range)).toEqual(expected.labelValues(name, range));
+      expect(await deep.labelNames(range)).toEqual(expected.labelNames(range));
+      expect(await deep.labelValues('pair', range)).toEqual(['shared']);
+      expect(await deep.labelValues('gone', range)).toEqual([]);
+      const late = { start: 95, end: 96 };
+      expect(await deep.labelNames(late)).toEqual(expected.labelNames(late));
+      expect(await deep.labelValues('gone', late)).toEqual(['x']);
+      await deep.close();
+    });
+
+    it('returns the first series by key with a limit, over many matches, sets and ranges', async () => {
+      const many = await createSqlSeriesIndex(await openStore());
+      const expected = new ReferenceIndex();
+      for (let b = 0; b < 3; b++) {
+        const batch = Array.from({ length: 1_000 }, (_, k) => {
+          const i = b * 1_000 + k;
+          return canonicalSeries({ __name__: `m${i % 7}`, job: ['api', 'db', 'web'][i % 3], i: String(i), ...(i % 11 === 0 ? { z: 'é😀' } : {}) }, { first: i % 100, last: (i % 100) + 5 });
+        });
+        await many.writeBatch(seriesBatch(batch));
+        expected.write(batch);
+      }
+      const cases: Array<{ sets: Matcher[][]; limits: number[] }> = [
+        { sets: [parseSeriesSelector('{__name__=~".+"}')], limits: [1, 10, 999, 1_001, 2_999, 3_000, 5_000] },
+        { sets: [parseSeriesSelector('{job=~"api|db", i!~"1.*"}')], limits: [1, 25, 1_500] },
+        { sets: [parseSeriesSelector('{z="é😀"}'), parseSeriesSelector('m3'), parseSeriesSelector('{job="web", __name__=~"m[34]"}')], limits: [10, 300, 800] },
+        { sets: [parseSeriesSelector('{i=~"9.*"}')], limits: [5, 50] },
+      ];
+      for (const { sets, limits } of cases) {
+        for (const limit of limits) {
+          for (const range of [{}, { start: 40, end: 60 }, { start: 104 }, { end: 2 }]) {
+            const query = { ...range, limit };
+            expect(await many.series(sets, query)).toEqual(expected.series(sets, query));
+          }
+        }
+      }
+      expect(await many.series([parseSeriesSelector('{__name__=~".+"}')], { limit: 10 })).toEqual(expected.series([parseSeriesSelector('{__name__=~".+"}')]).slice(0, 10));
+      await many.close();
+    });
+  });
+
   describe('series index: look-alike and long texts', () => {
     // Trailing spaces (PAD SPACE collations ignore them), case, a value of exactly the MySQL key
     // limit (1024 bytes) and just past it, long values sharing a prefix longer than that limit and
