@@ -13,6 +13,7 @@
  */
 import xxhash from 'xxhash-wasm';
 import { seriesHash, seriesKey, type CanonicalSeries } from '../remote-write/canonical.js';
+import { internAscii, MAX_INTERNED_STRING } from '../remote-write/interned-strings.js';
 import type { Label, MetricMetadata, MetricType } from '../remote-write/types.js';
 
 const { h64Raw } = await xxhash();
@@ -165,6 +166,7 @@ function readEvent(r: Reader): ReadEvent {
 /** The series, or why it is not indexed. */
 function readSeries(r: Reader): CanonicalSeries | string {
   const buf = r.buf;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let hashAt = -1;
   let hashLength = 0;
   let first = 0;
@@ -210,25 +212,13 @@ function readSeries(r: Reader): CanonicalSeries | string {
         grown.set(hashInput.subarray(0, hashed));
         hashInput = grown;
       }
-      let nameHigh = 0;
-      let nameFnv = FNV_OFFSET;
-      for (let i = nameAt; i < nameEnd; i++) {
-        const c = buf[i];
-        nameHigh |= hashInput[hashed++] = c;
-        nameFnv = Math.imul(nameFnv ^ c, FNV_PRIME);
-      }
-      hashInput[hashed++] = SEPARATOR;
-      let valueHigh = 0;
-      let valueFnv = FNV_OFFSET;
-      for (let i = valueAt; i < valueEnd; i++) {
-        const c = buf[i];
-        valueHigh |= hashInput[hashed++] = c;
-        valueFnv = Math.imul(valueFnv ^ c, FNV_PRIME);
-      }
-      hashInput[hashed++] = SEPARATOR;
+      const nameHigh = copyForHash(buf, nameAt, nameEnd, hashed);
+      hashed += nameEnd - nameAt + 1;
+      const valueHigh = copyForHash(buf, valueAt, valueEnd, hashed);
+      hashed += valueEnd - valueAt + 1;
       high |= nameHigh | valueHigh;
-      const name = text(buf, nameAt, nameEnd, nameHigh, nameFnv);
-      const value = text(buf, valueAt, valueEnd, valueHigh, valueFnv);
+      const name = text(buf, view, nameAt, nameEnd, nameHigh);
+      const value = text(buf, view, valueAt, valueEnd, valueHigh);
       if (name === '__name__' && !named) {
         metricName = value;
         named = true;
@@ -287,33 +277,24 @@ function strictUtf8(buf: Buffer, from: number, to: number): string {
   }
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-/** Label texts seen lately, by their bytes' FNV-1a hash (direct-mapped): names and most values repeat across series. */
-const INTERN_SLOTS = 1 << 14;
-const INTERN_MAX_LENGTH = 96;
-const interned: Array<string | undefined> = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+/** Copies `buf[from..to)` and a separator into the hash input at `at`; returns the bytes OR-ed (≥ 0x80: not ASCII). */
+function copyForHash(buf: Buffer, from: number, to: number, at: number): number {
+  let high = 0;
+  for (let i = from; i < to; i++) high |= hashInput[at++] = buf[i];
+  hashInput[at] = SEPARATOR;
+  return high;
+}
 
 /**
  * Label text: nearly always ASCII (no byte ≥ 0x80), where latin1 is the cheaper decoder and gives
- * the same string. Short ASCII texts are interned: the repeated names and values of a window are
- * then one string each (less garbage, and their hash is computed once for the index's maps).
+ * the same string. Short ASCII texts come from the remote-write decoder's intern table: the
+ * repeated names and values of a window are then one string each (less garbage, and their hash is
+ * computed once for the index's maps).
  */
-function text(buf: Buffer, from: number, to: number, high: number, fnv: number): string {
-  const length = to - from;
-  if (length === 0) return '';
+function text(buf: Buffer, view: DataView, from: number, to: number, high: number): string {
+  if (from === to) return '';
   if (high & 0x80) return strictUtf8(buf, from, to);
-  if (length > INTERN_MAX_LENGTH) return buf.toString('latin1', from, to);
-  const slot = (fnv ^ (fnv >>> 15)) & (INTERN_SLOTS - 1);
-  const seen = interned[slot];
-  if (seen !== undefined && seen.length === length) {
-    let i = 0;
-    while (i < length && seen.charCodeAt(i) === buf[from + i]) i++;
-    if (i === length) return seen;
-  }
-  const made = buf.toString('latin1', from, to);
-  interned[slot] = made;
-  return made;
+  return (to - from <= MAX_INTERNED_STRING ? internAscii(buf, view, from, to) : undefined) ?? buf.toString('latin1', from, to);
 }
 
 let keyScratch = Buffer.allocUnsafe(1 << 12);
