@@ -95,10 +95,12 @@ function dedupHashedBatch(msg: Message<HashedSeriesBatch>, tiers: DedupTier[], c
     const freshMeta = metaHashes.filter((h) => fresh === undefined || fresh.has(h));
     const metadata = config.metadata ? metaIndexes.filter((_, j) => fresh === undefined || fresh.has(metaHashes[j])).map((i) => batch.metadata[i]) : batch.metadata;
     if (seriesCandidates.length === 0 && metadata.length === 0) return null;
-    const series = batch.build(seriesCandidates);
-    const dispatched = [...series.map((s) => s.hash), ...freshMeta];
+    const fresh$ = batch.subset(seriesCandidates, metadata);
+    const dispatched: bigint[] = [];
+    for (let c = 0; c < fresh$.size; c++) dispatched.push(hashOf(fresh$, c));
+    dispatched.push(...freshMeta);
     msg.delivery.onAcked(() => markEverywhere(tiers, dispatched, now, logger));
-    return msg.with<SeriesBatch>({ series, metadata, receivedAt: batch.receivedAt, counts: batch.counts });
+    return msg.with<SeriesBatch>(fresh$);
   };
   const rest = firstChecked ? 1 : 0;
   if (candidates.length === 0 && metaHashes.length === 0) return pass(undefined);
