@@ -97,6 +97,14 @@ export function seriesHash(sortedLabels: readonly Label[]): bigint {
   return h64Raw(scratch.subarray(0, at), 0n);
 }
 
+/**
+ * `seriesHash` of labels already laid out as `name 0xFF value 0xFF` per label, in sorted order
+ * (`pairs[0..length)`): for callers that copy them straight from raw bytes (raw-canonical.ts).
+ */
+export function seriesHashOfPairs(pairs: Uint8Array, length: number): bigint {
+  return h64Raw(pairs.subarray(0, length), 0n);
+}
+
 /** Label text is nearly always ASCII: copy it byte by byte, and let TextEncoder do the rest. */
 function writeUtf8(text: string, at: number): number {
   const start = at;

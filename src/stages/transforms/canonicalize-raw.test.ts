@@ -1,7 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { firstValueFrom, NEVER, of, toArray } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { syntheticLabels } from '../../../bench/lib/synthetic-series.js';
 import { loadCorpus } from '../../../test/support/corpus.js';
 import { silentLogger } from '../../logger.js';
 import { seriesHash, type SeriesBatch } from '../../remote-write/canonical.js';
@@ -76,10 +77,14 @@ describe('canonicalize, raw fast path', () => {
 
   it('agrees with the plain path on generated requests (unsorted, invalid, empty values, repeated series)', () => {
     // A cache belongs to one configuration (one canonicalize stage): what it holds passed that validation.
-    const configs = [canonicalizeConfig.parse({}), canonicalizeConfig.parse({ max_labels_per_series: 3, max_label_value_length: 100 })];
+    const configs = [
+      canonicalizeConfig.parse({}),
+      canonicalizeConfig.parse({ max_labels_per_series: 3, max_label_value_length: 100 }),
+      canonicalizeConfig.parse({ name_validation: 'utf8', max_label_name_length: 4 }),
+    ];
     const caches = configs.map(() => [new LabelBytesCache(64 << 20), new LabelBytesCache(8192)]);
     fc.assert(
-      fc.property(request, fc.nat(1), (req, c) => {
+      fc.property(request, fc.nat(configs.length - 1), (req, c) => {
         const body = encodeWriteRequestV1(req);
         for (const cache of caches[c]) {
           // Twice: the second time every valid series is a cache hit.
@@ -89,6 +94,51 @@ describe('canonicalize, raw fast path', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('canonicalize, raw fast path for new series', () => {
+  it('hashes canonical new series from their label bytes without decoding them, as the plain path would', () => {
+    const config = canonicalizeConfig.parse({});
+    const cache = new LabelBytesCache(64 << 20);
+    const body = encodeWriteRequestV1({
+      version: '1.0',
+      timeseries: Array.from({ length: 50 }, (_, i) => ({
+        labels: syntheticLabels(i, 'raw'),
+        samples: [{ value: i, timestamp: 1000 + i }],
+        exemplars: [],
+        histograms: [],
+      })),
+      metadata: [],
+    });
+    const raw = scanWriteRequestV1(body)!;
+    const seriesAt = vi.spyOn(raw, 'seriesAt');
+    const fast = canonicalizeRequest(raw, config, NOW, cache);
+    expect(seriesAt).not.toHaveBeenCalled();
+    seriesAt.mockRestore();
+    expectSameCanonicalization(body, new LabelBytesCache(64 << 20), config);
+    // What the raw path stored is a cache hit next time, with the same hash.
+    const again = canonicalizeRequest(scanWriteRequestV1(body)!, config, NOW, cache).batch as HashedSeriesBatch;
+    const first = fast.batch as HashedSeriesBatch;
+    expect([...again.hashHi.subarray(0, again.size)]).toEqual([...first.hashHi.subarray(0, first.size)]);
+    expect([...again.hashLo.subarray(0, again.size)]).toEqual([...first.hashLo.subarray(0, first.size)]);
+  });
+
+  it('still decodes series that are not canonical as sent, and reports invalid ones as before', () => {
+    const config = canonicalizeConfig.parse({});
+    const body = encodeWriteRequestV1({
+      version: '1.0',
+      timeseries: [
+        { labels: [{ name: 'job', value: 'a' }, { name: '__name__', value: 'up' }], samples: [{ value: 1, timestamp: 5 }], exemplars: [], histograms: [] },
+        { labels: [{ name: '__name__', value: 'bad-metric' }], samples: [{ value: 1, timestamp: 5 }], exemplars: [], histograms: [] },
+        { labels: [{ name: '__name__', value: 'up' }, { name: 'job', value: 'a' }], samples: [{ value: 1, timestamp: 9 }], exemplars: [], histograms: [] },
+      ],
+      metadata: [],
+    });
+    expectSameCanonicalization(body, new LabelBytesCache(64 << 20), config);
+    const fast = canonicalizeRequest(scanWriteRequestV1(body)!, config, NOW, new LabelBytesCache(64 << 20));
+    expect(fast.invalid).toEqual([{ where: 'timeseries[1] {"bad-metric"}', reason: 'invalid metric name "bad-metric"' }]);
+    expect(fast.batch.series.map((s) => [s.key, s.firstTimestamp, s.lastTimestamp])).toEqual([['up{job="a"}', 5, 9]]);
   });
 });
 

@@ -5,6 +5,7 @@ import { InvalidInputError } from '../../errors.js';
 import { canonicalLabels, hashHigh, hashLow, isLegacyLabelName, isLegacyMetricName, metadataIdentity, seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../../remote-write/canonical.js';
 import { HashedSeriesBatch } from '../../remote-write/hashed-batch.js';
 import { LabelBytesCache } from '../../remote-write/label-bytes-cache.js';
+import { RawCanonicalizer } from '../../remote-write/raw-canonical.js';
 import { RawWriteRequestV1 } from '../../remote-write/raw-request.js';
 import { countWriteRequest, type Label, type MetricMetadata, type TimeSeries, type WriteRequest } from '../../remote-write/types.js';
 import { defineProcessor } from '../../topology/declaration.js';
@@ -84,11 +85,31 @@ function canonicalSeries(ts: TimeSeries, index: number, config: CanonicalizeConf
   return { labels, metricName, key: seriesKey(labels), hash: seriesHash(labels), firstTimestamp: first, lastTimestamp: last };
 }
 
+/** One raw canonicalizer per configuration (its rules come from it), reused request after request. */
+const rawCanonicalizers = new WeakMap<CanonicalizeConfig, RawCanonicalizer>();
+
+function rawCanonicalizer(config: CanonicalizeConfig): RawCanonicalizer {
+  let raw = rawCanonicalizers.get(config);
+  if (raw === undefined) {
+    raw = new RawCanonicalizer({
+      legacyNames: config.name_validation === 'legacy',
+      maxLabels: config.max_labels_per_series,
+      maxNameLength: config.max_label_name_length,
+      maxValueLength: config.max_label_value_length,
+    });
+    rawCanonicalizers.set(config, raw);
+  }
+  return raw;
+}
+
 /**
  * The fast path: a series whose raw label bytes the cache knows is valid and has a known hash, so
- * it costs a lookup; only the others are decoded, canonicalized and validated (then remembered).
+ * it costs a lookup. A new series whose labels are canonical and valid as sent (what Prometheus
+ * sends) is hashed from its bytes, nothing built; only the others are decoded, canonicalized and
+ * validated. Valid ones are remembered either way.
  */
 function canonicalizeRaw(req: RawWriteRequestV1, config: CanonicalizeConfig, now: number, cache: LabelBytesCache): { batch: SeriesBatch; invalid: InvalidInputDetail[] } {
+  const raw = rawCanonicalizer(config);
   const invalid: InvalidInputDetail[] = [];
   const count = req.seriesCount;
   const seriesIndex = new Int32Array(count);
@@ -104,6 +125,10 @@ function canonicalizeRaw(req: RawWriteRequestV1, config: CanonicalizeConfig, now
     if (cache.lookup(labelHashes[i], bytes, view, start, end)) {
       hashHi[size] = cache.hi;
       hashLo[size] = cache.lo;
+    } else if (raw.hash(bytes, start, end)) {
+      hashHi[size] = raw.hi;
+      hashLo[size] = raw.lo;
+      cache.store(labelHashes[i], bytes, view, start, end, raw.hi, raw.lo);
     } else {
       const series = canonicalSeries(req.seriesAt(i), i, config, now, invalid);
       if (series === undefined) continue;
