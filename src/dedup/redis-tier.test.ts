@@ -86,6 +86,18 @@ describe('BucketLayout', () => {
       }),
     );
   });
+
+  it('packs hashes given as uint32 halves exactly as the same hashes given as BigInts', () => {
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), { maxLength: 300 }), fc.constantFrom(10, 100_000, 5_000_000, 500_000_000, 5_000_000_000), (hashes, expected) => {
+        const layout = new BucketLayout('p', expected);
+        // Longer arrays than `n`: only the first n count.
+        const hi = Uint32Array.from([...hashes.map((h) => Number(h >> 32n)), 7]);
+        const lo = Uint32Array.from([...hashes.map((h) => Number(h & 0xffffffffn)), 7]);
+        expect(layout.groupPairs(hi, lo, hashes.length)).toEqual(layout.group(hashes));
+      }),
+    );
+  });
 });
 
 /** The groups of a packed chunk, as the scripts read them. */
@@ -237,6 +249,40 @@ describe('RedisDedupTier', () => {
     await tier.mark(hashes.filter((_, i) => i % 3 === 1), NOW - 20_000);
     const answers = await tier.lookup(hashes);
     answers.forEach((at, i) => expect(at).toBe([NOW - 10_000, NOW - 20_000, undefined][i % 3]));
+  });
+
+  it('looks up and marks hashes given as uint32 halves, interchangeably with BigInts', async () => {
+    const client = new FakeClient();
+    const redis = new ScriptingRedis();
+    client.answer = redis.answer;
+    const { tier } = fakeTier(client);
+    const hashes = Array.from({ length: 600 }, (_, i) => BigInt.asUintN(64, BigInt(i + 1) * 0x9e37_79b9_7f4a_7c15n));
+    const hi = Uint32Array.from(hashes, (h) => Number(h >> 32n));
+    const lo = Uint32Array.from(hashes, (h) => Number(h & 0xffffffffn));
+    await tier.markPairs(hi, lo, 200, NOW - 10_000); // the first 200
+    await tier.mark(hashes.slice(200, 400), NOW - 20_000);
+    const pairs = await tier.lookupPairs(hi, lo, 600);
+    const bigints = await tier.lookup(hashes);
+    for (let i = 0; i < 600; i++) {
+      const expected = i < 200 ? NOW - 10_000 : i < 400 ? NOW - 20_000 : undefined;
+      expect(bigints[i]).toBe(expected);
+      expect(pairs[i]).toBe(expected ?? NaN);
+    }
+    expect(await tier.lookupPairs(hi, lo, 0)).toEqual(new Float64Array(0));
+  });
+
+  it('answers NaN (unknown) to a lookup by halves when Redis hangs', async () => {
+    const client = new FakeClient();
+    const { tier } = fakeTier(client);
+    const answers = await tier.lookupPairs(Uint32Array.of(1, 2), Uint32Array.of(3, 4), 2);
+    expect([...answers]).toEqual([NaN, NaN]);
+    expect(tier.healthy()).toBe(false);
+    // Down: nothing more is sent.
+    const sentBefore = client.sent.length;
+    expect([...(await tier.lookupPairs(Uint32Array.of(1), Uint32Array.of(3), 1))]).toEqual([NaN]);
+    await tier.markPairs(Uint32Array.of(1), Uint32Array.of(3), 1, NOW);
+    expect(client.sent.slice(sentBefore).flat().every((c) => c[0] === 'ping')).toBe(true);
+    tier.stop();
   });
 
   it('sends a script by its SHA, and its text once more when Redis lost its script cache', async () => {

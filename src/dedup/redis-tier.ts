@@ -60,19 +60,29 @@ export class BucketLayout {
    */
   group(hashes: readonly bigint[]): Grouped {
     const n = hashes.length;
-    const w = this.fieldBytes;
-    const shift = 32 - this.bits;
-    if (n >= POSITION_SPAN) throw new RangeError(`redis dedup: a batch of ${n} hashes is past ${POSITION_SPAN}`);
     // The hashes as native 64-bit words (negative input wraps to its 64-bit pattern), read back
-    // as bytes: no BigInt arithmetic and no Buffer method call per hash.
+    // as halves: no BigInt arithmetic per hash.
     const words = new BigUint64Array(n);
     for (let i = 0; i < n; i++) words[i] = hashes[i];
     const halves = new Uint32Array(words.buffer);
-    const raw = new Uint8Array(words.buffer);
+    const hi = new Uint32Array(n);
+    const lo = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      hi[i] = halves[2 * i + HIGH_HALF];
+      lo[i] = halves[2 * i + 1 - HIGH_HALF];
+    }
+    return this.groupPairs(hi, lo, n);
+  }
+
+  /** `group` for `n` hashes given as uint32 halves (`hi[i]`, `lo[i]`). */
+  groupPairs(hi: Uint32Array, lo: Uint32Array, n: number): Grouped {
+    const w = this.fieldBytes;
+    const shift = 32 - this.bits;
+    if (n >= POSITION_SPAN) throw new RangeError(`redis dedup: a batch of ${n} hashes is past ${POSITION_SPAN}`);
     // Sorting bucket × 2^29 + position (exact in a double below 2^53) groups by bucket and keeps
     // input order within a bucket, without a Map or an array per bucket.
     const sortKeys = new Float64Array(n);
-    for (let i = 0; i < n; i++) sortKeys[i] = (halves[2 * i + HIGH_HALF] >>> shift) * POSITION_SPAN + i;
+    for (let i = 0; i < n; i++) sortKeys[i] = (hi[i] >>> shift) * POSITION_SPAN + i;
     sortKeys.sort();
     const order = new Uint32Array(n);
     // At worst every hash is a group of its own.
@@ -104,9 +114,15 @@ export class BucketLayout {
         groupFields = 0;
         chunkGroups++;
       }
-      // The low `w` bytes of the hash, most significant first.
-      if (LITTLE_ENDIAN) for (let b = 8 * i + w - 1; b >= 8 * i; b--) packed[at++] = raw[b];
-      else for (let b = 8 * i + 8 - w; b < 8 * i + 8; b++) packed[at++] = raw[b];
+      // The low `w` bytes of the hash, most significant first: the low w - 4 bytes of the high
+      // half (w is 5 to 8: the bucket takes at most 24 bits), then the low half.
+      const high = hi[i];
+      for (let k = 8 * (w - 5); k >= 0; k -= 8) packed[at++] = (high >>> k) & 0xff;
+      const low = lo[i];
+      packed[at++] = low >>> 24;
+      packed[at++] = (low >>> 16) & 0xff;
+      packed[at++] = (low >>> 8) & 0xff;
+      packed[at++] = low & 0xff;
       groupFields++;
       chunkFields++;
     }
@@ -125,9 +141,8 @@ export class BucketLayout {
   }
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Which 32-bit half of a native 64-bit word holds its high bits. */
-const HIGH_HALF = LITTLE_ENDIAN ? 1 : 0;
+const HIGH_HALF = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 
 /** Positions within a batch in a group sort key (see `group`): 2^29, so bucket (< 2^24) × this stays exact. */
 const POSITION_SPAN = 2 ** 29;
@@ -303,8 +318,30 @@ export class RedisDedupTier implements DedupTier {
   async lookup(hashes: readonly bigint[]): Promise<Array<number | undefined>> {
     const answers = new Array<number | undefined>(hashes.length).fill(undefined);
     if (hashes.length === 0 || !this.healthy()) return answers;
+    const times = await this.lookupGrouped(this.options.layout.group(hashes), hashes.length);
+    for (let i = 0; i < times.length; i++) if (!Number.isNaN(times[i])) answers[i] = times[i];
+    return answers;
+  }
+
+  async lookupPairs(hi: Uint32Array, lo: Uint32Array, count: number): Promise<Float64Array> {
+    if (count === 0 || !this.healthy()) return new Float64Array(count).fill(NaN);
+    return this.lookupGrouped(this.options.layout.groupPairs(hi, lo, count), count);
+  }
+
+  async mark(hashes: readonly bigint[], at: number): Promise<void> {
+    if (hashes.length === 0 || !this.healthy()) return;
+    await this.markGrouped(this.options.layout.group(hashes), at);
+  }
+
+  async markPairs(hi: Uint32Array, lo: Uint32Array, count: number, at: number): Promise<void> {
+    if (count === 0 || !this.healthy()) return;
+    await this.markGrouped(this.options.layout.groupPairs(hi, lo, count), at);
+  }
+
+  /** Each hash's stored time (ms), NaN when unknown, in input order. */
+  private async lookupGrouped({ chunks, order }: Grouped, count: number): Promise<Float64Array> {
+    const answers = new Float64Array(count).fill(NaN);
     const { layout } = this.options;
-    const { chunks, order } = layout.group(hashes);
     let replies: PipelineReplies;
     try {
       replies = await this.runScripts(LOOKUP, chunks.map((chunk) => [layout.keyPrefix, layout.fieldBytes, chunk.packed]));
@@ -331,12 +368,10 @@ export class RedisDedupTier implements DedupTier {
     return answers;
   }
 
-  async mark(hashes: readonly bigint[], at: number): Promise<void> {
-    if (hashes.length === 0 || !this.healthy()) return;
+  private async markGrouped({ chunks }: Grouped, at: number): Promise<void> {
     // Rounded down: a time read back is never later than the real one, so it errs towards resending.
     const seconds = String(Math.floor(at / 1000));
     const { layout } = this.options;
-    const { chunks } = layout.group(hashes);
     // The script sets each bucket's lifetime with PEXPIRE NX: it runs from the bucket's creation and
     // is never extended, so entries of series that stopped (churn) leave with their bucket instead
     // of piling up in one that later writes keep alive.

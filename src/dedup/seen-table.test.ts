@@ -12,6 +12,19 @@ describe('SeenTable', () => {
     expect(t.get(hash(2))).toBeUndefined();
   });
 
+  it('sets and gets a hash given as halves the same as the BigInt', () => {
+    const t = new SeenTable(100);
+    const now = Date.now();
+    const h = 0xfedc_ba98_7654_3210n;
+    t.setHalves(0xfedc_ba98, 0x7654_3210, now);
+    expect(t.get(h)).toBe(Math.floor(now / 1000) * 1000);
+    t.set(hash(3), now - 5000);
+    expect(t.getHalves(Number(hash(3) >> 32n), Number(hash(3) & 0xffffffffn))).toBe(Math.floor((now - 5000) / 1000) * 1000);
+    // Negative numbers (int32 views of the halves) set the same bits.
+    t.setHalves(0xffff_ffff | 0, -1, now);
+    expect(t.get(0xffff_ffff_ffff_ffffn)).toBe(Math.floor(now / 1000) * 1000);
+  });
+
   it('keeps the later time when set twice', () => {
     const t = new SeenTable(100);
     const now = Date.now();

@@ -115,9 +115,12 @@ export class SeenTable {
   }
 
   set(hash: bigint, atMs: number): void {
-    const hi = Number(hash >> 32n) >>> 0;
-    const lo = Number(hash & 0xffffffffn) >>> 0;
-    this.insert(hi, lo, Math.max(1, Math.floor(atMs / 1000) - this.epochSeconds + 1));
+    this.setHalves(Number(hash >> 32n) >>> 0, Number(hash & 0xffffffffn) >>> 0, atMs);
+  }
+
+  /** `set` for a hash given as its high and low uint32 halves. */
+  setHalves(hi: number, lo: number, atMs: number): void {
+    this.insert(hi >>> 0, lo >>> 0, Math.max(1, Math.floor(atMs / 1000) - this.epochSeconds + 1));
   }
 
   clear(): void {

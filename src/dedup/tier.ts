@@ -14,6 +14,13 @@ export interface DedupTier {
    * steady-state path checks every series of a request this way without a promise or a BigInt.
    */
   lookupHalves?(hi: number, lo: number, now: number): number | undefined;
+  /**
+   * `lookup` for `count` hashes given as uint32 halves (`hi[i]`, `lo[i]`): one time per hash, NaN
+   * when unknown or expired. Tiers that offer it spare the caller a BigInt per series.
+   */
+  lookupPairs?(hi: Uint32Array, lo: Uint32Array, count: number): Promise<Float64Array>;
+  /** `mark` for `count` hashes given as uint32 halves. */
+  markPairs?(hi: Uint32Array, lo: Uint32Array, count: number, at: number): Promise<void>;
   /** Whether the tier is serving now; a degraded tier answers every lookup with undefined. */
   healthy(): boolean;
 }

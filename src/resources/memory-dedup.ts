@@ -35,8 +35,20 @@ export const memoryDedup = defineResource({
         const at = table.getHalves(hi, lo);
         return at !== undefined && now - at < config.ttl ? at : undefined;
       },
+      async lookupPairs(hi, lo, count) {
+        const now = Date.now();
+        const answers = new Float64Array(count);
+        for (let i = 0; i < count; i++) {
+          const at = table.getHalves(hi[i], lo[i]);
+          answers[i] = at !== undefined && now - at < config.ttl ? at : NaN;
+        }
+        return answers;
+      },
       async mark(hashes, at) {
         for (const h of hashes) table.set(h, at);
+      },
+      async markPairs(hi, lo, count, at) {
+        for (let i = 0; i < count; i++) table.setHalves(hi[i], lo[i], at);
       },
       healthy: () => true,
       async close() {

@@ -1,18 +1,24 @@
 import { firstValueFrom, NEVER, of, toArray } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DedupTier } from '../../dedup/tier.js';
 import { silentLogger } from '../../logger.js';
-import type { CanonicalSeries, SeriesBatch } from '../../remote-write/canonical.js';
-import { memoryDedup } from '../../resources/memory-dedup.js';
+import { seriesHash, type CanonicalSeries, type SeriesBatch } from '../../remote-write/canonical.js';
+import { HashedSeriesBatch } from '../../remote-write/hashed-batch.js';
+import { LabelBytesCache } from '../../remote-write/label-bytes-cache.js';
+import { scanWriteRequestV1 } from '../../remote-write/raw-request.js';
+import { encodeWriteRequestV1 } from '../../remote-write/reference-codec.js';
+import type { MetricMetadata } from '../../remote-write/types.js';
+import { memoryDedup, type MemoryDedupTier } from '../../resources/memory-dedup.js';
 import { Delivery } from '../../runtime/delivery.js';
 import { Message } from '../../runtime/message.js';
 import type { StageContext } from '../../topology/declaration.js';
+import { canonicalizeConfig, canonicalizeRequest } from './canonicalize.js';
 import { dedup, dedupConfig } from './dedup.js';
 
 const s = (hash: bigint): CanonicalSeries => ({ labels: [{ name: '__name__', value: `m${hash}` }], metricName: `m${hash}`, key: `m${hash}{}`, hash, firstTimestamp: 0, lastTimestamp: 0 });
 const batch = (...hashes: bigint[]): SeriesBatch => ({ series: hashes.map(s), metadata: [], receivedAt: 0, counts: { samples: hashes.length, histograms: 0, exemplars: 0 } });
 
-async function tier(name: string): Promise<DedupTier> {
+async function tier(name: string): Promise<MemoryDedupTier> {
   return memoryDedup.open(memoryDedup.config.parse({ max_series: 1000 }), { name, logger: silentLogger(), dataDir: '/tmp' });
 }
 
@@ -106,5 +112,144 @@ describe('dedup stage', () => {
     a.delivery.release();
     await a.delivery.done;
     expect((await run(withMeta)).passed).toEqual([]);
+  });
+});
+
+/** A raw 1.0 request of these series (by number, `m<i>{job="j"}`), canonicalized into a hashed batch. */
+function hashedBatch(ids: number[], metadata: MetricMetadata[] = []): HashedSeriesBatch {
+  const body = encodeWriteRequestV1({
+    version: '1.0',
+    timeseries: ids.map((i) => ({ labels: [{ name: '__name__', value: `m${i}` }, { name: 'job', value: 'j' }], samples: [{ value: 1, timestamp: 1000 + i }], exemplars: [], histograms: [] })),
+    metadata,
+  });
+  const batch = canonicalizeRequest(scanWriteRequestV1(body)!, canonicalizeConfig.parse({}), Date.now(), new LabelBytesCache(1 << 20)).batch;
+  expect(batch).toBeInstanceOf(HashedSeriesBatch);
+  return batch as HashedSeriesBatch;
+}
+
+const hashOf = (i: number) => seriesHash([{ name: '__name__', value: `m${i}` }, { name: 'job', value: 'j' }]);
+
+/** A tier that only speaks BigInts (no lookupHalves, lookupPairs, markPairs), recording its calls. */
+function bigintOnly(inner: DedupTier): DedupTier & { lookups: bigint[][]; marks: bigint[][] } {
+  const lookups: bigint[][] = [];
+  const marks: bigint[][] = [];
+  return {
+    name: `${inner.name}-bigint`,
+    lookups,
+    marks,
+    lookup: (hashes) => (lookups.push([...hashes]), inner.lookup(hashes)),
+    mark: (hashes, at) => (marks.push([...hashes]), inner.mark(hashes, at)),
+    healthy: () => true,
+  };
+}
+
+describe('dedup stage, hashed batches (raw 1.0 requests)', () => {
+  it('asks later tiers by uint32 halves, passes the unknown series unbuilt, and marks every tier by halves once acknowledged', async () => {
+    const t1 = await tier('t1');
+    const t2 = await tier('t2');
+    const lookupPairs = vi.spyOn(t2, 'lookupPairs');
+    const lookup = vi.spyOn(t2, 'lookup');
+    const markPairs = vi.spyOn(t2, 'markPairs');
+    const mark = vi.spyOn(t2, 'mark');
+    const run = stage({ t1, t2 });
+    const first = await run(hashedBatch([1, 2, 3]));
+    expect(first.passed).toEqual([[hashOf(1), hashOf(2), hashOf(3)]]);
+    expect(lookupPairs).toHaveBeenCalledTimes(1);
+    expect(lookupPairs.mock.calls[0][2]).toBe(3);
+    expect(lookup).not.toHaveBeenCalled();
+    // Not acknowledged: nothing marked, so they pass again.
+    expect((await run(hashedBatch([1, 2, 3]))).passed).toEqual([[hashOf(1), hashOf(2), hashOf(3)]]);
+    expect(markPairs).not.toHaveBeenCalled();
+    first.delivery.release();
+    await first.delivery.done;
+    expect(markPairs).toHaveBeenCalledTimes(1);
+    expect(mark).not.toHaveBeenCalled();
+    expect((await t1.lookup([hashOf(1), hashOf(2), hashOf(3)])).every((at) => at !== undefined)).toBe(true);
+    expect((await t2.lookup([hashOf(1), hashOf(2), hashOf(3)])).every((at) => at !== undefined)).toBe(true);
+    expect((await run(hashedBatch([1, 2, 3, 4]))).passed).toEqual([[hashOf(4)]]);
+  });
+
+  it('backfills the first tier with what a later tier knows, keeping its time', async () => {
+    const t1 = await tier('t1');
+    const t2 = await tier('t2');
+    const earlier = Date.now() - 60_000;
+    await t2.mark([hashOf(5)], earlier);
+    await t2.mark([hashOf(6)], earlier - 60_000);
+    const run = stage({ t1, t2 });
+    const a = await run(hashedBatch([5, 6, 7]));
+    expect(a.passed).toEqual([[hashOf(7)]]);
+    expect(await t1.lookup([hashOf(5), hashOf(6), hashOf(7)])).toEqual([Math.floor(earlier / 1000) * 1000, Math.floor((earlier - 60_000) / 1000) * 1000, undefined]);
+    // The first tier now answers by itself: the second is not asked about them again.
+    const lookupPairs = vi.spyOn(t2, 'lookupPairs');
+    expect((await run(hashedBatch([5, 6]))).passed).toEqual([]);
+    expect(lookupPairs).not.toHaveBeenCalled();
+  });
+
+  it('falls back to BigInts for a tier without the halves methods, with the same outcome', async () => {
+    const t1 = await tier('t1');
+    const inner = await tier('t2');
+    await inner.mark([hashOf(2)], Date.now());
+    const t2 = bigintOnly(inner);
+    const run = stage({ t1, t2 });
+    const a = await run(hashedBatch([1, 2, 3, 1]));
+    // The same series twice in a request is one entry.
+    expect(a.passed).toEqual([[hashOf(1), hashOf(3)]]);
+    expect(t2.lookups).toEqual([[hashOf(1), hashOf(2), hashOf(3), hashOf(1)]]);
+    a.delivery.release();
+    await a.delivery.done;
+    expect(t2.marks).toEqual([[hashOf(1), hashOf(3)]]);
+    expect((await t1.lookup([hashOf(1), hashOf(2), hashOf(3)])).every((at) => at !== undefined)).toBe(true);
+
+    // A BigInt-only first tier: no synchronous check, every series goes to the tiers by BigInt.
+    const only = bigintOnly(await tier('t3'));
+    const run3 = stage({ only });
+    const b = await run3(hashedBatch([8, 9]));
+    expect(b.passed).toEqual([[hashOf(8), hashOf(9)]]);
+    b.delivery.release();
+    await b.delivery.done;
+    expect(only.marks).toEqual([[hashOf(8), hashOf(9)]]);
+    expect((await run3(hashedBatch([8, 9]))).passed).toEqual([]);
+  });
+
+  it('passes everything on when a later tier fails (duplicates, no loss), and still acknowledges', async () => {
+    const t1 = await tier('t1');
+    const broken: DedupTier = {
+      name: 'broken',
+      lookup: () => Promise.reject(new Error('connection refused')),
+      mark: () => Promise.reject(new Error('connection refused')),
+      lookupPairs: () => Promise.reject(new Error('connection refused')),
+      markPairs: () => Promise.reject(new Error('connection refused')),
+      healthy: () => true,
+    };
+    const run = stage({ t1, broken });
+    const a = await run(hashedBatch([1, 2]));
+    expect(a.passed).toEqual([[hashOf(1), hashOf(2)]]);
+    a.delivery.release();
+    await expect(a.delivery.done).resolves.toBeUndefined();
+    // The healthy tier was still marked.
+    expect((await run(hashedBatch([1, 2]))).passed).toEqual([]);
+  });
+
+  it('never marks the series of a failed delivery', async () => {
+    const t1 = await tier('t1');
+    const t2 = await tier('t2');
+    const run = stage({ t1, t2 });
+    const a = await run(hashedBatch([1]));
+    a.delivery.fail(new Error('kafka down'));
+    await expect(a.delivery.done).rejects.toThrow();
+    expect((await run(hashedBatch([1]))).passed).toEqual([[hashOf(1)]]);
+    expect(await t2.lookup([hashOf(1)])).toEqual([undefined]);
+  });
+
+  it('dedups metadata entries of a hashed batch through the later tiers too', async () => {
+    const t1 = await tier('t1');
+    const t2 = await tier('t2');
+    const meta: MetricMetadata = { metricFamilyName: 'm1', type: 'gauge', help: 'h', unit: '' };
+    const a = await stage({ t1, t2 })(hashedBatch([1], [meta]));
+    a.delivery.release();
+    await a.delivery.done;
+    // A new first tier: t2 answers for both the series and the metadata entry.
+    const run = stage({ t1: await tier('t1b'), t2 });
+    expect((await run(hashedBatch([1], [meta]))).passed).toEqual([]);
   });
 });

@@ -62,8 +62,9 @@ async function dedupBatch(msg: Message<SeriesBatch>, tiers: DedupTier[], config:
 
 /**
  * A batch from canonicalize's fast path: the series are checked by hash in the in-process tier
- * first, synchronously, and only those it does not know go on to the other tiers and are built.
- * In the steady state that is none, and nothing is allocated per series.
+ * first, synchronously, and only those it does not know go on to the other tiers. In the steady
+ * state that is none, and nothing is allocated per series; new series travel as uint32 halves
+ * (no BigInt each) to tiers that take them so (`lookupPairs`, `markPairs`).
  */
 function dedupHashedBatch(msg: Message<HashedSeriesBatch>, tiers: DedupTier[], config: DedupConfig, logger: Logger): Message<SeriesBatch> | null | Promise<Message<SeriesBatch> | null> {
   const batch = msg.payload;
@@ -79,38 +80,155 @@ function dedupHashedBatch(msg: Message<HashedSeriesBatch>, tiers: DedupTier[], c
   for (let i = 0; i < batch.size; i++) {
     if (!firstChecked || !known(batch.hashHi[i], batch.hashLo[i])) candidates.push(i);
   }
-  const metaHashes: bigint[] = [];
+  // Metadata entries the first tier does not know, by index, with their hash halves.
   const metaIndexes: number[] = [];
+  const metaHi: number[] = [];
+  const metaLo: number[] = [];
   if (config.metadata) {
     batch.metadata.forEach((m, i) => {
       const hash = metadataHash(m);
-      if (!firstChecked || !known(hashHigh(hash), hashLow(hash))) {
-        metaHashes.push(hash);
+      const hi = hashHigh(hash);
+      const lo = hashLow(hash);
+      if (!firstChecked || !known(hi, lo)) {
         metaIndexes.push(i);
+        metaHi.push(hi);
+        metaLo.push(lo);
       }
     });
   }
-  const pass = (fresh: Set<bigint> | undefined): Message<SeriesBatch> | null => {
-    const seriesCandidates = fresh === undefined ? candidates : candidates.filter((c) => fresh.has(hashOf(batch, c)));
-    const freshMeta = metaHashes.filter((h) => fresh === undefined || fresh.has(h));
-    const metadata = config.metadata ? metaIndexes.filter((_, j) => fresh === undefined || fresh.has(metaHashes[j])).map((i) => batch.metadata[i]) : batch.metadata;
+  const seriesCount = candidates.length;
+  /** `fresh[k]`: pending hash k (candidates, then metadata) is unknown to every tier; undefined: all are. */
+  const pass = (fresh: Uint8Array | undefined): Message<SeriesBatch> | null => {
+    const seriesCandidates = fresh === undefined ? candidates : candidates.filter((_, j) => fresh[j] === 1);
+    const freshMeta = fresh === undefined ? metaIndexes.map((_, j) => j) : metaIndexes.map((_, j) => j).filter((j) => fresh[seriesCount + j] === 1);
+    const metadata = config.metadata ? freshMeta.map((j) => batch.metadata[metaIndexes[j]]) : batch.metadata;
     if (seriesCandidates.length === 0 && metadata.length === 0) return null;
     const fresh$ = batch.subset(seriesCandidates, metadata);
-    const dispatched: bigint[] = [];
-    for (let c = 0; c < fresh$.size; c++) dispatched.push(hashOf(fresh$, c));
-    dispatched.push(...freshMeta);
-    msg.delivery.onAcked(() => markEverywhere(tiers, dispatched, now, logger));
+    // The subset merged repeats of a series: its halves are what is dispatched.
+    const count = fresh$.size + freshMeta.length;
+    const hi = new Uint32Array(count);
+    const lo = new Uint32Array(count);
+    hi.set(fresh$.hashHi.subarray(0, fresh$.size));
+    lo.set(fresh$.hashLo.subarray(0, fresh$.size));
+    freshMeta.forEach((j, k) => {
+      hi[fresh$.size + k] = metaHi[j];
+      lo[fresh$.size + k] = metaLo[j];
+    });
+    msg.delivery.onAcked(() => markPairsEverywhere(tiers, hi, lo, count, now, logger));
     return msg.with<SeriesBatch>(fresh$);
   };
   const rest = firstChecked ? 1 : 0;
-  if (candidates.length === 0 && metaHashes.length === 0) return pass(undefined);
+  if (seriesCount === 0 && metaIndexes.length === 0) return pass(undefined);
   if (rest >= tiers.length) return pass(undefined);
-  const pending = [...candidates.map((c) => hashOf(batch, c)), ...metaHashes];
-  return unseen(pending, tiers, rest, freshAfter, logger).then(pass);
+  const count = seriesCount + metaIndexes.length;
+  const hi = new Uint32Array(count);
+  const lo = new Uint32Array(count);
+  for (let j = 0; j < seriesCount; j++) {
+    hi[j] = batch.hashHi[candidates[j]];
+    lo[j] = batch.hashLo[candidates[j]];
+  }
+  for (let j = 0; j < metaIndexes.length; j++) {
+    hi[seriesCount + j] = metaHi[j];
+    lo[seriesCount + j] = metaLo[j];
+  }
+  return unseenPairs(hi, lo, count, tiers, rest, freshAfter, logger).then(pass);
 }
 
-function hashOf(batch: HashedSeriesBatch, candidate: number): bigint {
-  return hashFromHalves(batch.hashHi[candidate], batch.hashLo[candidate]);
+/**
+ * `unseen` for hashes as uint32 halves: per hash, 1 when no tier from `startAt` on has seen it
+ * since `freshAfter`. Tiers without `lookupPairs`/`markPairs` are asked with BigInts.
+ */
+async function unseenPairs(hi: Uint32Array, lo: Uint32Array, count: number, tiers: DedupTier[], startAt: number, freshAfter: number, logger: Logger): Promise<Uint8Array> {
+  const fresh = new Uint8Array(count).fill(1);
+  // Positions still unknown, and their halves side by side (what the next tier is asked).
+  let pending = new Int32Array(count);
+  for (let k = 0; k < count; k++) pending[k] = k;
+  let pendingCount = count;
+  let pendingHi = hi;
+  let pendingLo = lo;
+  const backfill: Array<{ upTo: number; hi: Uint32Array; lo: Uint32Array; at: Float64Array }> = [];
+  for (let t = startAt; t < tiers.length && pendingCount > 0; t++) {
+    const tier = tiers[t];
+    if (!tier.healthy()) continue;
+    let answers: Float64Array;
+    try {
+      answers = await lookupPairs(tier, pendingHi, pendingLo, pendingCount);
+    } catch (err) {
+      // A tier that fails only costs duplicates, never loss: treat everything as unknown.
+      logger.warn({ tier: tier.name, err: String(err) }, 'dedup tier lookup failed; passing series on');
+      continue;
+    }
+    let knownCount = 0;
+    for (let k = 0; k < pendingCount; k++) if (answers[k] > freshAfter) knownCount++;
+    if (knownCount === 0) continue;
+    const known = { upTo: t, hi: new Uint32Array(knownCount), lo: new Uint32Array(knownCount), at: new Float64Array(knownCount) };
+    const next = new Int32Array(pendingCount - knownCount);
+    const nextHi = new Uint32Array(pendingCount - knownCount);
+    const nextLo = new Uint32Array(pendingCount - knownCount);
+    let kn = 0;
+    let nx = 0;
+    for (let k = 0; k < pendingCount; k++) {
+      if (answers[k] > freshAfter) {
+        fresh[pending[k]] = 0;
+        known.hi[kn] = pendingHi[k];
+        known.lo[kn] = pendingLo[k];
+        known.at[kn++] = answers[k];
+      } else {
+        next[nx] = pending[k];
+        nextHi[nx] = pendingHi[k];
+        nextLo[nx++] = pendingLo[k];
+      }
+    }
+    if (t > 0) backfill.push(known);
+    pending = next;
+    pendingHi = nextHi;
+    pendingLo = nextLo;
+    pendingCount = nx;
+  }
+  for (const b of backfill) {
+    for (let t = 0; t < b.upTo; t++) await markPairsEach(tiers[t], b.hi, b.lo, b.at, logger);
+  }
+  return fresh;
+}
+
+/** A tier's `lookupPairs`, or its `lookup` with BigInts (NaN for unknown). */
+async function lookupPairs(tier: DedupTier, hi: Uint32Array, lo: Uint32Array, count: number): Promise<Float64Array> {
+  if (tier.lookupPairs !== undefined) return tier.lookupPairs(hi, lo, count);
+  const answers = await tier.lookup(toBigInts(hi, lo, count));
+  return Float64Array.from(answers, (at) => at ?? NaN);
+}
+
+function toBigInts(hi: Uint32Array, lo: Uint32Array, count: number): bigint[] {
+  const hashes: bigint[] = [];
+  for (let k = 0; k < count; k++) hashes.push(hashFromHalves(hi[k], lo[k]));
+  return hashes;
+}
+
+async function markPairsEverywhere(tiers: DedupTier[], hi: Uint32Array, lo: Uint32Array, count: number, at: number, logger: Logger): Promise<void> {
+  if (count === 0) return;
+  await Promise.all(
+    tiers.map((tier) =>
+      (tier.markPairs !== undefined ? tier.markPairs(hi, lo, count, at) : tier.mark(toBigInts(hi, lo, count), at)).catch((err: unknown) => {
+        // The data is already delivered; failing to remember it only means a duplicate later.
+        logger.warn({ tier: tier.name, err: String(err) }, 'dedup tier mark failed');
+      }),
+    ),
+  );
+}
+
+async function markPairsEach(tier: DedupTier, hi: Uint32Array, lo: Uint32Array, at: Float64Array, logger: Logger): Promise<void> {
+  // Group by time so a tier gets few calls: backfilled entries keep the time the later tier had.
+  const byTime = new Map<number, number[]>();
+  at.forEach((time, k) => {
+    const group = byTime.get(time);
+    if (group === undefined) byTime.set(time, [k]);
+    else group.push(k);
+  });
+  for (const [time, group] of byTime) {
+    const groupHi = Uint32Array.from(group, (k) => hi[k]);
+    const groupLo = Uint32Array.from(group, (k) => lo[k]);
+    await markPairsEverywhere([tier], groupHi, groupLo, group.length, time, logger);
+  }
 }
 
 /**
