@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createKafkaClient } from '../../src/clients/kafka/index.js';
+import { decodeIndexEvents } from '../../src/events/index-event.js';
 import { deletePrefix } from '../../test/redis/support.js';
 import { serviceUrls } from './child-weir.js';
 
@@ -18,6 +19,11 @@ export interface IngestScratch {
   env: Record<string, string>;
   /** Records in the topic: the sum of its partitions' high watermarks. */
   records(): Promise<number>;
+  /**
+   * Series in the topic: every record read back (a consumer group of its own) and decoded, each
+   * series' hash checked against its labels; throws if any record or series is corrupt.
+   */
+  series(): Promise<number>;
   /** Deletes the topic and the Redis keys; never throws. */
   cleanup(): Promise<void>;
 }
@@ -27,7 +33,9 @@ export async function createIngestScratch(tag: string, partitions: number): Prom
   const suffix = randomBytes(4).toString('hex');
   const topic = `weir.bench.${tag}.${suffix}`;
   const redisPrefix = `weir:bench:${tag}:${suffix}`;
-  const admin = createKafkaClient({ adapter: 'kafkajs', brokers: kafkaBrokers.split(','), clientId: 'weir-bench' }).admin();
+  const client = createKafkaClient({ adapter: 'kafkajs', brokers: kafkaBrokers.split(','), clientId: 'weir-bench', logLevel: 'nothing' });
+  const admin = client.admin();
+  let reads = 0;
   await admin.createTopic(topic, { partitions });
   return {
     topic,
@@ -36,6 +44,37 @@ export async function createIngestScratch(tag: string, partitions: number): Prom
     async records() {
       const offsets = await admin.fetchTopicOffsets(topic);
       return offsets.reduce((sum, o) => sum + Number(o.high), 0);
+    },
+    async series() {
+      const ends = (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, end: BigInt(o.high) }));
+      const reached = new Map<number, bigint>();
+      const consumer = client.consumer({ groupId: `weir-bench-read-${suffix}-${reads++}`, topics: [topic], startFrom: 'earliest', maxBatchMessages: 10_000 });
+      let series = 0;
+      let corrupt = 0;
+      let done!: () => void;
+      const finished = new Promise<void>((resolve) => (done = resolve));
+      const check = () => {
+        if (ends.every(({ partition, end }) => (reached.get(partition) ?? 0n) >= end)) done();
+      };
+      try {
+        await consumer.start({
+          async onBatch(batch) {
+            const decoded = decodeIndexEvents(batch.messages.map((m) => m.value));
+            series += decoded.batch.series.length;
+            corrupt += decoded.corrupt.length;
+            reached.set(batch.partition, BigInt(batch.nextOffset));
+            check();
+          },
+        });
+        check();
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`reading ${topic} back: not at its end after 120 s`)), 120_000)));
+        await Promise.race([finished, timeout]).finally(() => clearTimeout(timer));
+      } finally {
+        await consumer.stop().catch(() => undefined);
+      }
+      if (corrupt > 0) throw new Error(`${topic}: ${corrupt} corrupt records or series`);
+      return series;
     },
     async cleanup() {
       const quietly = (work: () => Promise<unknown>) => work().catch(() => undefined);

@@ -1,7 +1,8 @@
 /**
  * indexer-mariadb: how many series per second does the indexer role (topology/indexer.yaml) upsert
  * into MariaDB, label postings included? A fresh 8-partition topic is filled with N series events
- * (made the way the ingest role makes them: `encodeSeriesBatch`), then weir starts on a fresh
+ * (made the way the ingest role makes them: `encodeSeriesBatch` of 500-series batches, so about 8
+ * records of ~60 series per batch), then weir starts on a fresh
  * consumer group and database and works through the backlog. The clock runs from the first decoded
  * batch to the moment the group's committed offsets cover all N (offsets are committed only after a
  * window's transaction), so the group join at start does not count; the rate from /-/ready is
@@ -17,13 +18,15 @@ import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createKafkaClient } from '../../src/clients/kafka/index.js';
-import { encodeSeriesBatch, type EncodedEvent } from '../../src/events/index-event.js';
+import { encodeSeriesBatch, type EncodedEvents } from '../../src/events/index-event.js';
 import { buildWeir, cpuMeter, createScratch, REPO_ROOT, scrapeValue, serviceUrls, servicePids, startChildWeir, type ChildWeir } from '../lib/child-weir.js';
 import { monotonicUs, profileFindings, summarizeProfileFile, type ProfileWindow } from '../lib/profile-summary.js';
 import { figure, median, type Scenario, type ScenarioResult } from '../lib/scenario.js';
 import { syntheticSeriesRange } from '../lib/synthetic-series.js';
 
 const PARTITIONS = 8;
+/** The new-series-kafka scenario's request size: the ingest role writes a batch per request. */
+const SERIES_PER_REQUEST = 500;
 const TARGET = 50_000;
 
 interface RunResult {
@@ -60,7 +63,12 @@ export const scenario: Scenario = {
     ctx.log(`indexer-mariadb: encoding ${n.toLocaleString('en')} series events`);
     const time = Date.now();
     const series = syntheticSeriesRange(0, n, { salt: 'indexer-bench', time });
-    const events = encodeSeriesBatch({ series, metadata: [], receivedAt: time, counts: { samples: n, histograms: 0, exemplars: 0 } }, 'bench');
+    // As the ingest role writes them: a batch per request of 500 new series, a record per partition.
+    const events: EncodedEvents[] = [];
+    for (let i = 0; i < n; i += SERIES_PER_REQUEST) {
+      const part = series.slice(i, i + SERIES_PER_REQUEST);
+      events.push(...encodeSeriesBatch({ series: part, metadata: [], receivedAt: time, counts: { samples: part.length, histograms: 0, exemplars: 0 } }, 'bench', PARTITIONS));
+    }
     const runs: RunResult[] = [];
     for (let r = 0; r < ctx.runs; r++) {
       runs.push(await indexOnce(events));
@@ -156,8 +164,9 @@ interface Profiled {
   window?: ProfileWindow;
 }
 
-async function indexOnce(events: EncodedEvent[], profiled?: Profiled): Promise<RunResult> {
-  const n = events.length;
+async function indexOnce(events: EncodedEvents[], profiled?: Profiled): Promise<RunResult> {
+  const n = events.reduce((sum, e) => sum + e.series, 0);
+  const records = events.length;
   const scratch = await createScratch('index');
   let weir: ChildWeir | undefined;
   try {
@@ -171,7 +180,7 @@ async function indexOnce(events: EncodedEvent[], profiled?: Profiled): Promise<R
     const ready = performance.now();
     const deadline = Date.now() + Math.max(180_000, n / 500);
     const check = (committed: number) => {
-      if (Date.now() > deadline) throw new Error(`indexer-mariadb: ${committed} of ${n} series committed after ${((Date.now() - spawned) / 1000).toFixed(0)} s:\n${weir!.output()}`);
+      if (Date.now() > deadline) throw new Error(`indexer-mariadb: ${committed} of ${records} records committed after ${((Date.now() - spawned) / 1000).toFixed(0)} s:\n${weir!.output()}`);
       if (weir!.exited() !== undefined) throw new Error(`indexer-mariadb: weir exited (${weir!.exited()}):\n${weir!.output()}`);
     };
     // The clock starts when the first fetched batch has been decoded: the group join before it is not the indexer's speed.
@@ -185,13 +194,13 @@ async function indexOnce(events: EncodedEvent[], profiled?: Profiled): Promise<R
     }
     const started = { at: performance.now(), cpu: cpuMeter({ weir: weir.pid, ...servicePids(), bench: process.pid }), us: monotonicUs() };
     let committed = 0;
-    /** When the committed offsets first covered a quarter, half, three quarters of N. */
+    /** When the committed offsets first covered a quarter, half, three quarters of the records (as many series, near enough). */
     const quarters: number[] = [];
-    while (committed < n) {
+    while (committed < records) {
       check(committed);
       await new Promise((resolve) => setTimeout(resolve, 50));
       committed = await scratch.committed();
-      while (quarters.length < 3 && committed >= ((quarters.length + 1) * n) / 4) quarters.push(performance.now());
+      while (quarters.length < 3 && committed >= ((quarters.length + 1) * records) / 4) quarters.push(performance.now());
     }
     const done = performance.now();
     if (profiled) profiled.window = { fromUs: started.us, toUs: monotonicUs() };
@@ -242,14 +251,14 @@ async function indexOnce(events: EncodedEvent[], profiled?: Profiled): Promise<R
   }
 }
 
-/** Creates the topic and produces every event (keyed by series hash, so spread over the partitions). */
-async function fill(topic: string, events: EncodedEvent[]): Promise<void> {
+/** Creates the topic and produces every record to its partition. */
+async function fill(topic: string, events: EncodedEvents[]): Promise<void> {
   const kafka = createKafkaClient({ adapter: 'kafkajs', brokers: serviceUrls().kafkaBrokers.split(','), clientId: 'weir-bench', logLevel: 'nothing' });
   const admin = kafka.admin();
   const producer = kafka.producer();
   try {
     await admin.createTopic(topic, { partitions: PARTITIONS });
-    for (let i = 0; i < events.length; i += 10_000) await producer.send(topic, events.slice(i, i + 10_000));
+    for (let i = 0; i < events.length; i += 1000) await producer.send(topic, events.slice(i, i + 1000).map((e) => ({ key: null, value: e.value, partition: e.partition })));
   } finally {
     await producer.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);

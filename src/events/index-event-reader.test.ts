@@ -49,24 +49,28 @@ const expectSame = (values: Array<Uint8Array | null>) => {
   return decoded;
 };
 
-describe('hand-written IndexEvent reader, against protobufjs', () => {
+describe('hand-written IndexEvents reader, against protobufjs', () => {
   it('reads what either encoder writes, exactly as protobufjs does', () => {
-    for (const events of [encodeSeriesBatch(batch, 'production/ingest'), encodeSeriesBatchReference(batch, 'production/ingest')]) {
+    for (const events of [encodeSeriesBatch(batch, 'production/ingest', 1), encodeSeriesBatchReference(batch, 'production/ingest', 1), encodeSeriesBatch(batch, 'production/ingest', 5)]) {
       const decoded = expectSame(events.map((e) => e.value));
       expect(decoded.corrupt).toEqual([]);
-      expect(decoded.batch.series).toEqual(batch.series);
-      expect(decoded.batch.metadata).toEqual(batch.metadata);
+      expect(new Set(decoded.batch.series)).toEqual(new Set(batch.series));
+      expect(decoded.batch.series).toHaveLength(batch.series.length);
+      expect(new Set(decoded.batch.metadata)).toEqual(new Set(batch.metadata));
     }
+    // One event per message, as a batch of one partition and one entry is.
+    const single = batch.series.map((s) => encodeSeriesBatch({ ...batch, series: [s], metadata: [] }, 's', 1)[0].value);
+    expect(expectSame(single).batch.series).toEqual(batch.series);
   });
 
   it('agrees on realistic series', () => {
     const many = syntheticSeriesRange(0, 2_000, { salt: 'reader', time: 1_700_000_000_000 });
-    const events = encodeSeriesBatch({ series: many, metadata: [], receivedAt: 5, counts: { samples: 0, histograms: 0, exemplars: 0 } }, 'bench');
+    const events = encodeSeriesBatch({ series: many, metadata: [], receivedAt: 5, counts: { samples: 0, histograms: 0, exemplars: 0 } }, 'bench', 1);
     expect(expectSame(events.map((e) => e.value)).batch.series).toEqual(many);
   });
 
   it('skips unknown fields and keeps the last of a repeated singular field', () => {
-    const [event] = encodeSeriesBatch({ ...batch, series: batch.series.slice(0, 1), metadata: [] }, 's');
+    const [event] = encodeSeriesBatch({ ...batch, series: batch.series.slice(0, 1), metadata: [] }, 's', 1);
     // Field 9 varint, field 10 fixed64, field 11 bytes, field 12 fixed32, then received_at_ms again.
     const extra = Buffer.from([0x48, 0x96, 0x01, 0x51, 1, 2, 3, 4, 5, 6, 7, 8, 0x5a, 2, 0xaa, 0xbb, 0x65, 1, 2, 3, 4, 0x20, 0x07]);
     const decoded = expectSame([Buffer.concat([event.value, extra])]);
@@ -75,7 +79,8 @@ describe('hand-written IndexEvent reader, against protobufjs', () => {
   });
 
   it('rejects what protobufjs rejects: truncation, garbage, empty, tampered, hashless, invalid UTF-8', () => {
-    const events = encodeSeriesBatch(batch, 's').map((e) => e.value);
+    // One message per entry, so each damage hits one.
+    const events = [...batch.series.map((s) => ({ ...batch, series: [s], metadata: [] })), ...batch.metadata.map((m) => ({ ...batch, series: [], metadata: [m] }))].map((b) => encodeSeriesBatch(b, 's', 1)[0].value);
     const tampered = Buffer.from(events[1]);
     tampered[tampered.indexOf(Buffer.from('line'))] = 'L'.charCodeAt(0);
     // A value of invalid UTF-8 sent with the hash of its raw bytes: the text it decodes to does not hash to it.
@@ -103,7 +108,7 @@ describe('hand-written IndexEvent reader, against protobufjs', () => {
   });
 
   it('rejects invalid UTF-8 in metadata texts and in the source, as protobufjs does', () => {
-    const events = encodeSeriesBatch(batch, 's').map((e) => Buffer.from(e.value));
+    const events = [...batch.series.map((s) => ({ ...batch, series: [s], metadata: [] })), ...batch.metadata.map((m) => ({ ...batch, series: [], metadata: [m] }))].map((b) => Buffer.from(encodeSeriesBatch(b, 's', 1)[0].value));
     const badSource = Buffer.from(events[0]);
     badSource[badSource.indexOf(Buffer.from([0x1a, 0x01, 0x73])) + 2] = 0xff; // source "s" → 0xff
     const metadataEvent = events.find((e) => e.includes(Buffer.from('Whether the target is up.')))!;
@@ -117,7 +122,11 @@ describe('hand-written IndexEvent reader, against protobufjs', () => {
 
   it('agrees with protobufjs on randomly damaged messages', () => {
     const many = syntheticSeriesRange(0, 200, { salt: 'damaged', time: 1_700_000_000_000 });
-    const events = encodeSeriesBatch({ series: many, metadata: batch.metadata, receivedAt: 5, counts: { samples: 0, histograms: 0, exemplars: 0 } }, 'bench');
+    // Messages of a few series each (damage anywhere in a message), and a few of one series.
+    const events = [
+      ...encodeSeriesBatch({ series: many, metadata: batch.metadata, receivedAt: 5, counts: { samples: 0, histograms: 0, exemplars: 0 } }, 'bench', 50),
+      ...encodeSeriesBatch({ series: many.slice(0, 20), metadata: [], receivedAt: 5, counts: { samples: 0, histograms: 0, exemplars: 0 } }, 'bench', 1, 1),
+    ];
     let seed = 1;
     const random = (below: number) => Math.floor(((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000) * below);
     const outcome = (d: ReturnType<typeof decodeIndexEvents>) =>
@@ -129,5 +138,15 @@ describe('hand-written IndexEvent reader, against protobufjs', () => {
       const decoded = decodeIndexEvents([value]);
       expect(outcome(decoded), value.toString('hex')).toBe(outcome(reference));
     }
+  });
+
+  it('keeps the good series of a message and reports each tampered one', () => {
+    const [message] = encodeSeriesBatch({ ...batch, series: batch.series.slice(0, 3), metadata: batch.metadata }, 's', 1);
+    const tampered = Buffer.from(message.value);
+    tampered[tampered.indexOf(Buffer.from('line'))] = 'L'.charCodeAt(0);
+    const decoded = expectSame([tampered]);
+    expect(decoded.batch.series.map((s) => s.key)).toEqual([batch.series[0].key, batch.series[2].key]);
+    expect(decoded.batch.metadata).toEqual(batch.metadata);
+    expect(decoded.corrupt).toEqual([{ index: 0, reason: 'series hash does not match its labels' }]);
   });
 });

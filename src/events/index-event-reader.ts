@@ -1,11 +1,11 @@
 /**
- * A hand-written weir.v1.IndexEvent decoder for the indexer's hot path, the reading twin of
+ * A hand-written weir.v1.IndexEvents decoder for the indexer's hot path, the reading twin of
  * index-event-writer.ts. protobufjs builds an object per message, label and int64 (a Long), and
  * the hash check then wrote every label back into bytes; here each message is walked once, the
  * label pairs are copied byte for byte into the buffer the check hashes, and strings are made only
  * for what the index keeps. A differential test (index-event-reader.test.ts) holds it to protobufjs.
  *
- *   IndexEvent   1: SeriesEvent | 2: MetadataEvent (length-delimited), 3: source, 4: received_at_ms
+ *   IndexEvents  1: SeriesEvent*, 2: MetadataEvent* (length-delimited), 3: source, 4: received_at_ms
  *   SeriesEvent  1: hash (8 bytes), 2: Label*, 3: first_timestamp_ms, 4: last_timestamp_ms
  *   Label        1: name, 2: value
  *
@@ -21,17 +21,23 @@ const { h64Raw } = await xxhash();
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_LENGTH = 2;
+const WIRE_START_GROUP = 3;
+const WIRE_END_GROUP = 4;
 const WIRE_FIXED32 = 5;
+/** Nested groups protobufjs skips before it gives up (its Reader.recursionLimit). */
+const MAX_GROUP_DEPTH = 100;
 /** Between label pairs in the bytes Prometheus hashes (as in `seriesHash`). */
 const SEPARATOR = 0xff;
 
 const METRIC_TYPES = new Set<string>(['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset']);
 
-export type ReadEvent =
-  | { kind: 'series'; series: CanonicalSeries; receivedAt: number }
-  | { kind: 'metadata'; metadata: MetricMetadata; receivedAt: number }
-  /** `receivedAt` when the event itself was readable (a series whose hash does not match). */
-  | { kind: 'corrupt'; reason: string; receivedAt?: number };
+/** What reading one message gave, besides the series and metadata it appended. */
+export interface ReadResult {
+  /** The message's received_at_ms, when the message could be read. */
+  receivedAt?: number;
+  /** Why the message, or a series of it (one whose hash does not match its labels), is not indexed. */
+  problems: string[];
+}
 
 class ProtoError extends Error {}
 
@@ -67,6 +73,13 @@ class Reader {
     throw new ProtoError('varint too long for 32 bits');
   }
 
+  /** A field's tag; field number 0 is not a field (protobufjs rejects it too). */
+  tag(): number {
+    const tag = this.uint32();
+    if (tag < 8) throw new ProtoError('illegal tag: field number 0');
+    return tag;
+  }
+
   /** An int64 varint as a number, as protobufjs' `Long#toNumber` gives it (exact below 2^53). */
   int64(): number {
     let lo = 0;
@@ -93,7 +106,8 @@ class Reader {
     return end;
   }
 
-  skip(wireType: number): void {
+  /** Skips a field of `field` (its number) as protobufjs does, groups included, nested up to its limit. */
+  skip(wireType: number, field: number, depth = 0): void {
     switch (wireType) {
       case WIRE_VARINT:
         this.int64();
@@ -107,6 +121,17 @@ class Reader {
       case WIRE_FIXED32:
         this.at += 4;
         break;
+      case WIRE_START_GROUP:
+        // A (deprecated) group: its fields up to the end-group tag, as protobufjs skips it.
+        if (depth >= MAX_GROUP_DEPTH) throw new ProtoError('max depth exceeded');
+        for (;;) {
+          const tag = this.tag();
+          if ((tag & 7) === WIRE_END_GROUP) {
+            if (tag >>> 3 !== field) throw new ProtoError('invalid end group tag');
+            return;
+          }
+          this.skip(tag & 7, tag >>> 3, depth + 1);
+        }
       default:
         throw new ProtoError(`wire type ${wireType} not supported`);
     }
@@ -114,36 +139,57 @@ class Reader {
   }
 }
 
-/** Decodes one message; never throws (a bad message is a `corrupt` result with the reason). */
-export function readIndexEvent(value: Uint8Array | null): ReadEvent {
-  if (!value) return { kind: 'corrupt', reason: 'empty message' };
+/**
+ * Decodes one IndexEvents message, appending its series and metadata entries to the arrays given;
+ * never throws. A message that is not valid protobuf appends nothing (protobufjs rejects it whole);
+ * a series whose hash does not match its labels is left out, with a problem saying so.
+ */
+export function readIndexEvents(value: Uint8Array | null, series: CanonicalSeries[], metadata: MetricMetadata[]): ReadResult {
+  if (!value) return { problems: ['empty message'] };
   const buf = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  const seriesBefore = series.length;
+  const metadataBefore = metadata.length;
   try {
-    return readEvent(new Reader(buf, 0, buf.length));
+    return readEvents(new Reader(buf, 0, buf.length), series, metadata);
   } catch (err) {
-    if (err instanceof ProtoError || err instanceof RangeError) return { kind: 'corrupt', reason: `not a weir.v1.IndexEvent: ${err.message}` };
-    throw err;
+    if (!(err instanceof ProtoError || err instanceof RangeError)) throw err;
+    series.length = seriesBefore;
+    metadata.length = metadataBefore;
+    return { problems: [`not a weir.v1.IndexEvents: ${err.message}`] };
   }
 }
 
-function readEvent(r: Reader): ReadEvent {
-  let seriesAt = -1;
-  let seriesEnd = -1;
-  let metadataAt = -1;
-  let metadataEnd = -1;
+/** Where the message's series and metadata fields are, as start/end pairs: reused (reading is synchronous). */
+let seriesRanges: Int32Array = new Int32Array(2 * 1024);
+let metadataRanges: Int32Array = new Int32Array(2 * 64);
+
+function pushRange(ranges: Int32Array, count: number, start: number, end: number): Int32Array {
+  if (2 * count + 2 > ranges.length) {
+    const grown = new Int32Array(2 * ranges.length);
+    grown.set(ranges);
+    ranges = grown;
+  }
+  ranges[2 * count] = start;
+  ranges[2 * count + 1] = end;
+  return ranges;
+}
+
+function readEvents(r: Reader, series: CanonicalSeries[], metadata: MetricMetadata[]): ReadResult {
+  let seriesCount = 0;
+  let metadataCount = 0;
   let receivedAt = 0;
   while (r.at < r.end) {
-    const tag = r.uint32();
+    const tag = r.tag();
     const field = tag >>> 3;
     const wire = tag & 7;
     if (field === 1 && wire === WIRE_LENGTH) {
-      seriesEnd = r.lengthEnd();
-      seriesAt = r.at;
-      r.at = seriesEnd;
+      const end = r.lengthEnd();
+      seriesRanges = pushRange(seriesRanges, seriesCount++, r.at, end);
+      r.at = end;
     } else if (field === 2 && wire === WIRE_LENGTH) {
-      metadataEnd = r.lengthEnd();
-      metadataAt = r.at;
-      r.at = metadataEnd;
+      const end = r.lengthEnd();
+      metadataRanges = pushRange(metadataRanges, metadataCount++, r.at, end);
+      r.at = end;
     } else if (field === 4 && wire === WIRE_VARINT) {
       receivedAt = r.int64();
     } else if (field === 3 && wire === WIRE_LENGTH) {
@@ -152,15 +198,20 @@ function readEvent(r: Reader): ReadEvent {
       strictUtf8(r.buf, r.at, end);
       r.at = end;
     } else {
-      r.skip(wire);
+      r.skip(wire, field);
     }
   }
-  if (seriesAt >= 0) {
-    const series = readSeries(new Reader(r.buf, seriesAt, seriesEnd));
-    return typeof series === 'string' ? { kind: 'corrupt', reason: series, receivedAt } : { kind: 'series', series, receivedAt };
+  if (seriesCount === 0 && metadataCount === 0) return { receivedAt, problems: ['message carries neither series nor metadata'] };
+  const problems: string[] = [];
+  const ranges = seriesRanges;
+  const metaRanges = metadataRanges;
+  for (let i = 0; i < seriesCount; i++) {
+    const s = readSeries(new Reader(r.buf, ranges[2 * i], ranges[2 * i + 1]));
+    if (typeof s === 'string') problems.push(s);
+    else series.push(s);
   }
-  if (metadataAt >= 0) return { kind: 'metadata', metadata: readMetadata(new Reader(r.buf, metadataAt, metadataEnd)), receivedAt };
-  return { kind: 'corrupt', reason: 'event carries neither series nor metadata' };
+  for (let i = 0; i < metadataCount; i++) metadata.push(readMetadata(new Reader(r.buf, metaRanges[2 * i], metaRanges[2 * i + 1])));
+  return { receivedAt, problems };
 }
 
 /** The series, or why it is not indexed. */
@@ -178,7 +229,7 @@ function readSeries(r: Reader): CanonicalSeries | string {
   /** Any byte ≥ 0x80 in the labels: then they are hashed from their decoded text, as the writer hashed them. */
   let high = 0;
   while (r.at < r.end) {
-    const tag = r.uint32();
+    const tag = r.tag();
     const field = tag >>> 3;
     const wire = tag & 7;
     if (field === 2 && wire === WIRE_LENGTH) {
@@ -189,7 +240,7 @@ function readSeries(r: Reader): CanonicalSeries | string {
       let valueAt = 0;
       let valueEnd = 0;
       while (r.at < end) {
-        const labelTag = r.uint32();
+        const labelTag = r.tag();
         if (labelTag === 0x0a || labelTag === 0x12) {
           const stringEnd = r.lengthEnd();
           if (stringEnd > end) throw new ProtoError('label string past the end of the label');
@@ -202,7 +253,7 @@ function readSeries(r: Reader): CanonicalSeries | string {
           }
           r.at = stringEnd;
         } else {
-          r.skip(labelTag & 7);
+          r.skip(labelTag & 7, labelTag >>> 3);
         }
       }
       if (r.at !== end) throw new ProtoError('label past its length');
@@ -234,7 +285,7 @@ function readSeries(r: Reader): CanonicalSeries | string {
     } else if (field === 4 && wire === WIRE_VARINT) {
       last = r.int64();
     } else {
-      r.skip(wire);
+      r.skip(wire, field);
     }
   }
   if (hashLength !== 8) return 'series hash does not match its labels';
@@ -249,14 +300,14 @@ function readSeries(r: Reader): CanonicalSeries | string {
 function readMetadata(r: Reader): MetricMetadata {
   const fields = ['', '', '', ''];
   while (r.at < r.end) {
-    const tag = r.uint32();
+    const tag = r.tag();
     const field = tag >>> 3;
     if (field >= 1 && field <= 4 && (tag & 7) === WIRE_LENGTH) {
       const end = r.lengthEnd();
       fields[field - 1] = strictUtf8(r.buf, r.at, end);
       r.at = end;
     } else {
-      r.skip(tag & 7);
+      r.skip(tag & 7, field);
     }
   }
   const [metricFamilyName, type, help, unit] = fields;

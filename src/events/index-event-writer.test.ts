@@ -1,7 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { metadataHash, seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../remote-write/canonical.js';
 import type { MetricMetadata } from '../remote-write/types.js';
-import { decodeIndexEvents, encodeSeriesBatch, encodeSeriesBatchReference, hashToKey } from './index-event.js';
+import { decodeIndexEvents, encodeSeriesBatch, encodeSeriesBatchReference, partitionOf } from './index-event.js';
+import { hashHigh } from '../remote-write/canonical.js';
+import { HashedSeriesBatch } from '../remote-write/hashed-batch.js';
+import { LabelBytesCache } from '../remote-write/label-bytes-cache.js';
+import { scanWriteRequestV1 } from '../remote-write/raw-request.js';
+import { encodeWriteRequestV1 } from '../remote-write/reference-codec.js';
+import type { TimeSeries } from '../remote-write/types.js';
+import { canonicalizeConfig, canonicalizeRequest } from '../stages/transforms/canonicalize.js';
 
 const series = (labels: Array<[string, string]>, first: number, last: number): CanonicalSeries => {
   const l = labels.map(([name, value]) => ({ name, value }));
@@ -34,7 +41,7 @@ function lcg(seed: number): () => number {
 
 const TIMESTAMPS = [0, 1, 127, 128, 16_383, 16_384, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 1_700_000_000_123, Number.MAX_SAFE_INTEGER, -1, -1_700_000_000_000, -(2 ** 53) + 1];
 
-describe('hand-written IndexEvent encoder', () => {
+describe('hand-written IndexEvents encoder', () => {
   it('writes the bytes protobufjs writes, for random labels, timestamps and metadata', () => {
     const next = lcg(42);
     for (let round = 0; round < 50; round++) {
@@ -53,11 +60,13 @@ describe('hand-written IndexEvent encoder', () => {
       }
       const batch = batchOf(s, metadata, TIMESTAMPS[round % TIMESTAMPS.length]);
       const source = round % 3 === 0 ? '' : `ingest/${randomText(next)}`;
-      const fast = encodeSeriesBatch(batch, source);
-      const reference = encodeSeriesBatchReference(batch, source);
+      const partitions = 1 + (round % 7);
+      const fast = encodeSeriesBatch(batch, source, partitions, Infinity);
+      const reference = encodeSeriesBatchReference(batch, source, partitions);
       expect(fast.length).toBe(reference.length);
       for (let i = 0; i < fast.length; i++) {
-        expect(fast[i].key.toString('hex')).toBe(reference[i].key.toString('hex'));
+        expect(fast[i].partition).toBe(reference[i].partition);
+        expect([fast[i].series, fast[i].metadata]).toEqual([reference[i].series, reference[i].metadata]);
         expect(fast[i].value.toString('hex')).toBe(reference[i].value.toString('hex'));
       }
     }
@@ -67,28 +76,92 @@ describe('hand-written IndexEvent encoder', () => {
     const big = series([['__name__', 'big'], ['a', 'x'.repeat(20_000)], ['b', 'é'.repeat(9_000)]], 1, 2);
     const small = Array.from({ length: 2000 }, (_, i) => series([['__name__', `m${i}`], ['job', 'j'.repeat(i % 200)]], i, i + 1));
     const batch = batchOf([...small.slice(0, 1000), big, ...small.slice(1000)], [{ metricFamilyName: 'h', type: 'gauge', help: 'ü'.repeat(70_000), unit: 'u' }]);
-    const fast = encodeSeriesBatch(batch, 'ingest/kafka_series');
-    const reference = encodeSeriesBatchReference(batch, 'ingest/kafka_series');
-    expect(Buffer.concat(fast.map((e) => Buffer.concat([e.key, e.value]))).equals(Buffer.concat(reference.map((e) => Buffer.concat([e.key, e.value]))))).toBe(true);
+    const fast = encodeSeriesBatch(batch, 'ingest/kafka_series', 3, Infinity);
+    const reference = encodeSeriesBatchReference(batch, 'ingest/kafka_series', 3);
+    expect(fast.map((e) => e.partition)).toEqual(reference.map((e) => e.partition));
+    expect(Buffer.concat(fast.map((e) => e.value)).equals(Buffer.concat(reference.map((e) => e.value)))).toBe(true);
   });
 
-  it('is decoded by the indexer with every field intact', () => {
+  it('is decoded by the indexer with every field intact, each entry in its partition', () => {
     const batch = batchOf(
       [series([['__name__', 'up'], ['job', 'node']], 1000, 2000), series([['__name__', 'é€😀'], ['a', 'line\nbreak']], -5, Number.MAX_SAFE_INTEGER)],
       [{ metricFamilyName: 'up', type: 'gauge', help: 'Whether the target is up.', unit: '' }],
     );
-    const events = encodeSeriesBatch(batch, 'production/ingest');
-    expect(events.map((e) => e.key.toString('hex'))).toEqual([...batch.series.map((s) => hashToKey(s.hash)), hashToKey(metadataHash(batch.metadata[0]))].map((k) => k.toString('hex')));
+    const events = encodeSeriesBatch(batch, 'production/ingest', 4);
+    for (const e of events) {
+      const { batch: one } = decodeIndexEvents([e.value]);
+      for (const s of one.series) expect(partitionOf(hashHigh(s.hash), 4)).toBe(e.partition);
+      for (const m of one.metadata) expect(partitionOf(hashHigh(metadataHash(m)), 4)).toBe(e.partition);
+      expect([one.series.length, one.metadata.length]).toEqual([e.series, e.metadata]);
+    }
     const { batch: decoded, corrupt } = decodeIndexEvents(events.map((e) => e.value));
     expect(corrupt).toEqual([]);
-    expect(decoded.series).toEqual(batch.series);
+    expect(new Set(decoded.series.map((s) => s.key))).toEqual(new Set(batch.series.map((s) => s.key)));
+    expect(decoded.series.sort((a, b) => a.key.localeCompare(b.key))).toEqual([...batch.series].sort((a, b) => a.key.localeCompare(b.key)));
     expect(decoded.metadata).toEqual(batch.metadata);
   });
 
-  it('keys and values of one batch share one buffer, and an empty batch encodes to nothing', () => {
-    const events = encodeSeriesBatch(batchOf([series([['__name__', 'a']], 1, 1), series([['__name__', 'b']], 1, 1)]), 's');
-    expect(events[0].value.buffer).toBe(events[1].value.buffer);
-    expect(events[0].key.buffer).toBe(events[0].value.buffer);
-    expect(encodeSeriesBatch(batchOf([]), 's')).toEqual([]);
+  it('closes a message at max_message_bytes and goes on in another for the same partition', () => {
+    const many = Array.from({ length: 300 }, (_, i) => series([['__name__', `m${i}`], ['job', 'j'.repeat(50)]], i, i + 1));
+    const events = encodeSeriesBatch(batchOf(many), 's', 1, 4096);
+    expect(events.length).toBeGreaterThan(5);
+    // Each is closed at the first series that takes it to the limit: at most one series past it.
+    for (const e of events) expect(e.value.length).toBeLessThan(4096 + 120);
+    expect(events.every((e) => e.partition === 0)).toBe(true);
+    expect(events.reduce((n, e) => n + e.series, 0)).toBe(300);
+    const { batch: decoded, corrupt } = decodeIndexEvents(events.map((e) => e.value));
+    expect(corrupt).toEqual([]);
+    expect(decoded.series).toEqual(many);
+  });
+
+  it('the messages of one batch share one buffer, and an empty batch encodes to nothing', () => {
+    const events = encodeSeriesBatch(batchOf(Array.from({ length: 20 }, (_, i) => series([['__name__', `m${i}`]], 1, 1))), 's', 4);
+    expect(new Set(events.map((e) => e.partition)).size).toBe(events.length);
+    for (const e of events) expect(e.value.buffer).toBe(events[0].value.buffer);
+    expect(encodeSeriesBatch(batchOf([]), 's', 4)).toEqual([]);
+  });
+
+  it("writes a raw request's series from their label bytes, byte for byte as from the built series", () => {
+    const ts = (labels: Array<[string, string]>, times: number[]): TimeSeries => ({
+      labels: labels.map(([name, value]) => ({ name, value })),
+      samples: times.map((timestamp) => ({ value: 1, timestamp })),
+      exemplars: [],
+      histograms: [],
+    });
+    const timeseries = [
+      ts([['__name__', 'up'], ['instance', 'a:9100'], ['job', 'node']], [1000, 2000]),
+      ts([['job', 'node'], ['__name__', 'unsorted']], [5]), // sorted by canonicalize: not copied as is
+      ts([['__name__', 'empty_value'], ['a', ''], ['b', 'x']], [7]), // the empty label is dropped
+      ts([['__name__', 'no_samples'], ['job', 'j']], []),
+      ts([['__name__', 'up'], ['instance', 'a:9100'], ['job', 'node']], [500, 2500]), // the first one again: merged
+      ts([['__name__', 'long'], ['v', 'x'.repeat(300)]], [9]), // two-byte lengths
+      ...Array.from({ length: 200 }, (_, i) => ts([['__name__', `m${i % 7}`], ['i', String(i)], ['zone', 'eu']], [i])),
+    ];
+    const body = encodeWriteRequestV1({ version: '1.0', timeseries, metadata: [{ metricFamilyName: 'up', type: 'gauge', help: 'h', unit: '' }], counts: { samples: 0, histograms: 0, exemplars: 0 } } as never);
+    const cache = new LabelBytesCache(1 << 20);
+    const config = canonicalizeConfig.parse({});
+    for (const pass of ['cold cache', 'warm cache']) {
+      const { batch, invalid } = canonicalizeRequest(scanWriteRequestV1(body)!, config, 1_700_000_000_000, cache);
+      expect(invalid, pass).toEqual([]);
+      expect(batch).toBeInstanceOf(HashedSeriesBatch);
+      const hashed = batch as HashedSeriesBatch;
+      const every = Array.from({ length: hashed.size }, (_, i) => i);
+      const subset = hashed.subset(every, hashed.metadata);
+      const built = { ...batchOf(hashed.build(every), hashed.metadata, hashed.receivedAt) };
+      expect(subset.size, pass).toBe(built.series.length);
+      const canonical = vi.spyOn(subset, 'canonical');
+      const fromRaw = encodeSeriesBatch(subset, 'ingest/kafka', 3);
+      // Only the two series whose bytes are not canonical as sent are built.
+      const built$ = canonical.mock.calls.map(([c]) => c);
+      canonical.mockRestore();
+      expect(built$.map((c) => subset.canonical(c).metricName).sort(), pass).toEqual(['empty_value', 'unsorted']);
+      const fromBuilt = encodeSeriesBatch(built, 'ingest/kafka', 3);
+      expect(fromRaw.map((e) => [e.partition, e.series, e.metadata, e.value.toString('hex')]), pass).toEqual(fromBuilt.map((e) => [e.partition, e.series, e.metadata, e.value.toString('hex')]));
+      const decoded = decodeIndexEvents(fromRaw.map((e) => e.value));
+      expect(decoded.corrupt).toEqual([]);
+      const up = decoded.batch.series.find((s) => s.key === 'up{instance="a:9100",job="node"}')!;
+      expect([up.firstTimestamp, up.lastTimestamp]).toEqual([500, 2500]);
+      expect(decoded.batch.series.find((s) => s.metricName === 'no_samples')!.firstTimestamp).toBe(1_700_000_000_000);
+    }
   });
 });

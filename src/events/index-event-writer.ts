@@ -1,16 +1,18 @@
 /**
- * A hand-written weir.v1.IndexEvent encoder for the hot path: a whole batch is written in one pass
- * into a reused scratch buffer, then copied into one buffer of its exact size; each message's key
- * and value are views into that. protobufjs
- * builds a writer, an object per field and a buffer per message; on the new-series path that was
- * most of the sink's CPU. The layout is the .proto's, fields in number order; a test decodes its
- * output with protobufjs (index-event-writer.test.ts) to keep the two in step.
+ * A hand-written weir.v1.IndexEvents encoder for the hot path: a batch is written in one pass into
+ * a reused scratch buffer, partition by partition, then copied into one buffer of its exact size;
+ * each message's value is a view into that. Series of a raw remote-write request (a
+ * HashedSeriesBatch) are written from their label bytes in the request, copied as they are with
+ * only each label's field number changed, when those bytes already are the canonical labels: no
+ * string is made. The layout is the .proto's, fields in number order; a test decodes the output
+ * with protobufjs (index-event-writer.test.ts) to keep the two in step.
  *
- *   IndexEvent   1: SeriesEvent | 2: MetadataEvent (length-delimited), 3: source, 4: received_at_ms
+ *   IndexEvents  1: SeriesEvent*, 2: MetadataEvent* (length-delimited), 3: source, 4: received_at_ms
  *   SeriesEvent  1: hash (8 bytes), 2: Label*, 3: first_timestamp_ms, 4: last_timestamp_ms
  *   Label        1: name, 2: value
  */
-import type { CanonicalSeries } from '../remote-write/canonical.js';
+import { hashHigh, metadataHash, type CanonicalSeries, type SeriesBatch } from '../remote-write/canonical.js';
+import { isHashedSeriesBatch, type HashedSeriesBatch } from '../remote-write/hashed-batch.js';
 import type { MetricMetadata } from '../remote-write/types.js';
 
 // Tags: field number << 3 | wire type (0 varint, 2 length-delimited).
@@ -24,14 +26,25 @@ const SERIES_FIRST = 0x18;
 const SERIES_LAST = 0x20;
 const LABEL_NAME = 0x0a;
 const LABEL_VALUE = 0x12;
+/** A label field of a remote-write TimeSeries (field 1): SERIES_LABEL takes its place. */
+const TIMESERIES_LABEL = 0x0a;
 const METADATA_NAME = 0x0a;
 const METADATA_TYPE = 0x12;
 const METADATA_HELP = 0x1a;
 const METADATA_UNIT = 0x22;
 
-export interface EncodedEvent {
-  key: Buffer;
+/** One Kafka message: a batch's events for one partition (or some of them, past the size limit). */
+export interface EncodedEvents {
+  partition: number;
   value: Buffer;
+  /** Series and metadata entries it carries. */
+  series: number;
+  metadata: number;
+}
+
+/** The partition of a hash whose upper 32 bits are `hi`: the rule the .proto states. */
+export function partitionOf(hi: number, partitions: number): number {
+  return (hi >>> 0) % partitions;
 }
 
 /** Bytes of a varint of an unsigned 32-bit length. */
@@ -143,7 +156,8 @@ class ScratchWriter {
   }
 }
 
-/** The fields every event of a batch ends with (source, received_at_ms), encoded once per batch. */
+
+/** The fields every message ends with (source, received_at_ms), encoded once per batch. */
 function batchTrailer(source: string, receivedAt: number): Uint8Array {
   const w = new ScratchWriter();
   w.buf = Buffer.allocUnsafe(stringFieldBound(source) + INT64_FIELD_BOUND);
@@ -153,64 +167,183 @@ function batchTrailer(source: string, receivedAt: number): Uint8Array {
 }
 
 /**
- * One IndexEvent per series, then one per metadata entry, byte for byte as protobufjs encodes
- * them: values and keys (8-byte big-endian hash) are views of a single buffer. `metadataKey` gives
- * a metadata entry's 8-byte key.
+ * The batch's series and metadata entries as IndexEvents messages, one per partition that has
+ * any (series in batch order, then metadata), byte for byte as protobufjs encodes them; a
+ * message is closed once it holds `maxBytes` and the rest of its partition goes on in another.
+ * The values are views of a single buffer.
  */
-export function writeIndexEvents(series: readonly CanonicalSeries[], metadata: readonly MetricMetadata[], source: string, receivedAt: number, metadataKey: (m: MetricMetadata) => Buffer): EncodedEvent[] {
-  const count = series.length + metadata.length;
-  if (count === 0) return [];
-  const trailer = batchTrailer(source, receivedAt);
+export function writeIndexEvents(batch: SeriesBatch, source: string, partitions: number, maxBytes: number): EncodedEvents[] {
+  const hashed = isHashedSeriesBatch(batch) ? batch : undefined;
+  const list = hashed === undefined ? batch.series : undefined;
+  const seriesCount = hashed !== undefined ? hashed.size : list!.length;
+  const metadata = batch.metadata;
+  const total = seriesCount + metadata.length;
+  if (total === 0) return [];
+
+  // Every entry's partition (series first, then metadata), and the entries grouped by partition
+  // in their order (a counting sort).
+  const partitionOfEntry = new Int32Array(total);
+  const starts = new Int32Array(partitions + 1);
+  for (let i = 0; i < seriesCount; i++) {
+    const p = partitionOf(hashed !== undefined ? hashed.hashHi[i] : hashHigh(list![i].hash), partitions);
+    partitionOfEntry[i] = p;
+    starts[p + 1]++;
+  }
+  for (let j = 0; j < metadata.length; j++) {
+    const p = partitionOf(hashHigh(metadataHash(metadata[j])), partitions);
+    partitionOfEntry[seriesCount + j] = p;
+    starts[p + 1]++;
+  }
+  for (let p = 0; p < partitions; p++) starts[p + 1] += starts[p];
+  const order = new Int32Array(total);
+  for (let e = 0; e < total; e++) order[starts[partitionOfEntry[e]]++] = e;
+
+  const trailer = batchTrailer(source, batch.receivedAt);
   const w = new ScratchWriter();
-  // Where each event's value ends (and the next one starts), and where each series' hash is.
-  const ends = new Array<number>(count + 1);
-  const keys = new Array<number>(series.length);
-  ends[0] = 0;
-  for (let i = 0; i < series.length; i++) {
-    const s = series[i];
-    const labels = s.labels;
-    let bound = 1 + SERIES_LENGTH_RESERVE + 10 + 2 * INT64_FIELD_BOUND + trailer.length + 8;
-    for (let j = 0; j < labels.length; j++) bound += 2 + 5 + stringFieldBound(labels[j].name) + stringFieldBound(labels[j].value);
-    w.reserve(bound);
-    const seriesAt = w.open(EVENT_SERIES, SERIES_LENGTH_RESERVE);
-    w.buf[w.at++] = SERIES_HASH;
-    w.buf[w.at++] = 8;
-    w.buf.writeBigUInt64BE(BigInt.asUintN(64, s.hash), w.at);
-    w.at += 8;
-    for (let j = 0; j < labels.length; j++) {
-      const labelAt = w.open(SERIES_LABEL, LABEL_LENGTH_RESERVE);
-      w.stringField(LABEL_NAME, labels[j].name);
-      w.stringField(LABEL_VALUE, labels[j].value);
-      w.close(labelAt, LABEL_LENGTH_RESERVE);
+  const found: Array<{ partition: number; start: number; end: number; series: number; metadata: number }> = [];
+  let open: { partition: number; start: number; end: number; series: number; metadata: number } | undefined;
+  const close = () => {
+    w.reserve(trailer.length);
+    w.bytes(trailer);
+    open!.end = w.at;
+    found.push(open!);
+    open = undefined;
+  };
+  for (let k = 0; k < total; k++) {
+    const e = order[k];
+    const partition = partitionOfEntry[e];
+    if (open !== undefined && open.partition !== partition) close();
+    open ??= { partition, start: w.at, end: 0, series: 0, metadata: 0 };
+    if (e < seriesCount) {
+      if (hashed === undefined) writeSeries(w, list![e]);
+      else if (!writeRawSeries(w, hashed, e)) writeSeries(w, hashed.canonical(e));
+      open.series++;
+    } else {
+      writeMetadata(w, metadata[e - seriesCount]);
+      open.metadata++;
     }
-    w.int64Field(SERIES_FIRST, s.firstTimestamp);
-    w.int64Field(SERIES_LAST, s.lastTimestamp);
-    // The hash is the content's first field, after its tag and length (0x0a 0x08).
-    keys[i] = w.close(seriesAt, SERIES_LENGTH_RESERVE) + 2;
-    w.bytes(trailer);
-    ends[i + 1] = w.at;
+    if (w.at - open.start + trailer.length >= maxBytes && k + 1 < total && partitionOfEntry[order[k + 1]] === partition) close();
   }
-  for (let i = 0; i < metadata.length; i++) {
-    const m = metadata[i];
-    w.reserve(1 + 5 + stringFieldBound(m.metricFamilyName) + stringFieldBound(m.type) + stringFieldBound(m.help) + stringFieldBound(m.unit) + trailer.length);
-    const eventAt = w.open(EVENT_METADATA, SERIES_LENGTH_RESERVE);
-    w.stringField(METADATA_NAME, m.metricFamilyName);
-    w.stringField(METADATA_TYPE, m.type);
-    w.stringField(METADATA_HELP, m.help);
-    w.stringField(METADATA_UNIT, m.unit);
-    w.close(eventAt, SERIES_LENGTH_RESERVE);
-    w.bytes(trailer);
-    ends[series.length + i + 1] = w.at;
-  }
+  close();
 
   const out = Buffer.allocUnsafe(w.at);
   w.buf.copy(out, 0, 0, w.at);
-  const events = new Array<EncodedEvent>(count);
-  for (let i = 0; i < series.length; i++) {
-    events[i] = { key: out.subarray(keys[i], keys[i] + 8), value: out.subarray(ends[i], ends[i + 1]) };
+  return found.map((m) => ({ partition: m.partition, value: out.subarray(m.start, m.end), series: m.series, metadata: m.metadata }));
+}
+
+function writeSeries(w: ScratchWriter, s: CanonicalSeries): void {
+  const labels = s.labels;
+  let bound = 1 + SERIES_LENGTH_RESERVE + 10 + 2 * INT64_FIELD_BOUND;
+  for (let j = 0; j < labels.length; j++) bound += 2 + 5 + stringFieldBound(labels[j].name) + stringFieldBound(labels[j].value);
+  w.reserve(bound);
+  const seriesAt = w.open(EVENT_SERIES, SERIES_LENGTH_RESERVE);
+  w.buf[w.at++] = SERIES_HASH;
+  w.buf[w.at++] = 8;
+  w.buf.writeBigUInt64BE(BigInt.asUintN(64, s.hash), w.at);
+  w.at += 8;
+  for (let j = 0; j < labels.length; j++) {
+    const labelAt = w.open(SERIES_LABEL, LABEL_LENGTH_RESERVE);
+    w.stringField(LABEL_NAME, labels[j].name);
+    w.stringField(LABEL_VALUE, labels[j].value);
+    w.close(labelAt, LABEL_LENGTH_RESERVE);
   }
-  for (let i = series.length; i < count; i++) {
-    events[i] = { key: metadataKey(metadata[i - series.length]), value: out.subarray(ends[i], ends[i + 1]) };
+  w.int64Field(SERIES_FIRST, s.firstTimestamp);
+  w.int64Field(SERIES_LAST, s.lastTimestamp);
+  w.close(seriesAt, SERIES_LENGTH_RESERVE);
+}
+
+/** Set by `varintAt`: where the varint it read ends. */
+let varintEnd = 0;
+
+/** An unsigned varint of at most 4 bytes at `at` (lengths inside a request's series), or -1. */
+function varintAt(buf: Uint8Array, at: number, end: number): number {
+  let value = 0;
+  for (let shift = 0; shift < 28; shift += 7) {
+    if (at >= end) return -1;
+    const byte = buf[at++];
+    value |= (byte & 0x7f) << shift;
+    if (byte < 0x80) {
+      varintEnd = at;
+      return value;
+    }
   }
-  return events;
+  return -1;
+}
+
+/**
+ * Candidate `c` of a raw request, its labels copied from the request's bytes with each label's
+ * field number changed: when those labels are canonical as they are (every label a non-empty name
+ * then a non-empty value, names strictly increasing). Otherwise nothing is written and false
+ * returned: the caller writes the canonical series.
+ */
+function writeRawSeries(w: ScratchWriter, batch: HashedSeriesBatch, c: number): boolean {
+  const from = batch.request.bytes;
+  const start = batch.labelsStart(c);
+  const length = batch.labelsEnd(c) - start;
+  // +3: room to move the content should its length need more than the bytes reserved.
+  w.reserve(1 + SERIES_LENGTH_RESERVE + 10 + length + 2 * INT64_FIELD_BOUND + 3);
+  const seriesAt = w.open(EVENT_SERIES, SERIES_LENGTH_RESERVE);
+  const buf = w.buf;
+  buf[w.at++] = SERIES_HASH;
+  buf[w.at++] = 8;
+  buf.writeUInt32BE(batch.hashHi[c], w.at);
+  buf.writeUInt32BE(batch.hashLo[c], w.at + 4);
+  w.at += 8;
+  const labelsAt = w.at;
+  const labelsEnd = labelsAt + length;
+  if (length > 64) buf.set(from.subarray(start, start + length), labelsAt);
+  else for (let i = 0; i < length; i++) buf[labelsAt + i] = from[start + i];
+  let previousAt = 0;
+  let previousLength = -1;
+  for (let p = labelsAt; p < labelsEnd; ) {
+    if (buf[p] !== TIMESERIES_LABEL) return rewind(w, seriesAt);
+    buf[p] = SERIES_LABEL;
+    const labelLength = varintAt(buf, p + 1, labelsEnd);
+    if (labelLength < 0) return rewind(w, seriesAt);
+    const labelEnd = varintEnd + labelLength;
+    let q = varintEnd;
+    if (buf[q] !== LABEL_NAME) return rewind(w, seriesAt);
+    const nameLength = varintAt(buf, q + 1, labelEnd);
+    if (nameLength <= 0) return rewind(w, seriesAt);
+    const nameAt = varintEnd;
+    q = nameAt + nameLength;
+    if (q >= labelEnd || buf[q] !== LABEL_VALUE) return rewind(w, seriesAt);
+    const valueLength = varintAt(buf, q + 1, labelEnd);
+    if (valueLength <= 0 || varintEnd + valueLength !== labelEnd) return rewind(w, seriesAt);
+    if (previousLength >= 0 && !nameAfter(buf, previousAt, previousLength, nameAt, nameLength)) return rewind(w, seriesAt);
+    previousAt = nameAt;
+    previousLength = nameLength;
+    p = labelEnd;
+  }
+  w.at = labelsEnd;
+  w.int64Field(SERIES_FIRST, batch.firstTimestamp(c));
+  w.int64Field(SERIES_LAST, batch.lastTimestamp(c));
+  w.close(seriesAt, SERIES_LENGTH_RESERVE);
+  return true;
+}
+
+function rewind(w: ScratchWriter, seriesAt: number): false {
+  w.at = seriesAt - SERIES_LENGTH_RESERVE - 1;
+  return false;
+}
+
+/** Whether the name at `at` sorts strictly after the one at `previousAt`, byte by byte (ASCII: as strings sort). */
+function nameAfter(buf: Uint8Array, previousAt: number, previousLength: number, at: number, length: number): boolean {
+  const shorter = Math.min(previousLength, length);
+  for (let i = 0; i < shorter; i++) {
+    const a = buf[previousAt + i];
+    const b = buf[at + i];
+    if (a !== b) return b > a;
+  }
+  return length > previousLength;
+}
+
+function writeMetadata(w: ScratchWriter, m: MetricMetadata): void {
+  w.reserve(1 + 5 + stringFieldBound(m.metricFamilyName) + stringFieldBound(m.type) + stringFieldBound(m.help) + stringFieldBound(m.unit));
+  const eventAt = w.open(EVENT_METADATA, SERIES_LENGTH_RESERVE);
+  w.stringField(METADATA_NAME, m.metricFamilyName);
+  w.stringField(METADATA_TYPE, m.type);
+  w.stringField(METADATA_HELP, m.help);
+  w.stringField(METADATA_UNIT, m.unit);
+  w.close(eventAt, SERIES_LENGTH_RESERVE);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../remote-write/canonical.js';
-import { decodeIndexEvents, encodeSeriesBatch, hashToKey } from './index-event.js';
+import { decodeIndexEvents, encodeSeriesBatch } from './index-event.js';
 
 const series = (labels: Array<[string, string]>, first: number, last: number): CanonicalSeries => {
   const l = labels.map(([name, value]) => ({ name, value }));
@@ -15,10 +15,10 @@ const batch: SeriesBatch = {
 };
 
 describe('index events', () => {
-  it('round-trip a batch: one message per series and per metadata entry, keyed by hash', () => {
-    const events = encodeSeriesBatch(batch, 'production/ingest');
-    expect(events).toHaveLength(3);
-    expect(events[0].key).toEqual(hashToKey(batch.series[0].hash));
+  it('round-trip a batch: one message per partition that has entries', () => {
+    const events = encodeSeriesBatch(batch, 'production/ingest', 1);
+    expect(events).toHaveLength(1);
+    expect([events[0].series, events[0].metadata]).toEqual([2, 1]);
     const { batch: decoded, corrupt } = decodeIndexEvents(events.map((e) => e.value));
     expect(corrupt).toEqual([]);
     expect(decoded.series).toEqual(batch.series);
@@ -26,12 +26,9 @@ describe('index events', () => {
     expect(decoded.receivedAt).toBe(batch.receivedAt);
   });
 
-  it('keys are the unsigned hash, big-endian', () => {
-    expect(hashToKey(0xfedcba9876543210n).toString('hex')).toBe('fedcba9876543210');
-  });
-
   it('reports garbage, empty and tampered messages instead of indexing them', () => {
-    const [good, second] = encodeSeriesBatch(batch, 's');
+    const [good] = encodeSeriesBatch({ ...batch, series: batch.series.slice(0, 1), metadata: [] }, 's', 1);
+    const [second] = encodeSeriesBatch({ ...batch, series: batch.series.slice(1), metadata: [] }, 's', 1);
     const tampered = Buffer.from(second.value);
     const at = tampered.indexOf(Buffer.from('line'));
     tampered[at] = 'L'.charCodeAt(0);

@@ -1,58 +1,57 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
-import { metadataHash, seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../remote-write/canonical.js';
+import { hashHigh, metadataHash, seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../remote-write/canonical.js';
 import type { MetricMetadata, MetricType } from '../remote-write/types.js';
-import { readIndexEvent } from './index-event-reader.js';
-import { writeIndexEvents, type EncodedEvent } from './index-event-writer.js';
+import { readIndexEvents } from './index-event-reader.js';
+import { partitionOf, writeIndexEvents, type EncodedEvents } from './index-event-writer.js';
 
-export type { EncodedEvent } from './index-event-writer.js';
+export { partitionOf, type EncodedEvents } from './index-event-writer.js';
 
 /**
  * Encoding of weir's Kafka messages (proto/weir/v1/index_event.proto): a SeriesBatch becomes one
- * message per series and per metadata entry, keyed by its hash; the index side turns consumed
- * messages back into SeriesBatches, checking each series' hash against its labels.
+ * IndexEvents message per partition it has entries for (a series goes to its hash's partition);
+ * the index side turns consumed messages back into SeriesBatches, checking each series' hash
+ * against its labels.
  */
 const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
 const root = new protobuf.Root();
 root.resolvePath = (_origin, target) => join(PROTO_DIR, target);
 root.loadSync('weir/v1/index_event.proto');
-const IndexEvent = root.lookupType('weir.v1.IndexEvent');
+const IndexEvents = root.lookupType('weir.v1.IndexEvents');
 
 const METRIC_TYPES = new Set<MetricType>(['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset']);
 
-export function hashToKey(hash: bigint): Buffer {
-  const key = Buffer.allocUnsafe(8);
-  key.writeBigUInt64BE(hash);
-  return key;
+/** Messages are closed at this size unless the sink says otherwise (Kafka's default limit is 1 MiB). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
+
+/** A batch's events as IndexEvents messages, one per partition with events (more past `maxBytes`). */
+export function encodeSeriesBatch(batch: SeriesBatch, source: string, partitions: number, maxBytes = DEFAULT_MAX_MESSAGE_BYTES): EncodedEvents[] {
+  return writeIndexEvents(batch, source, partitions, maxBytes);
 }
 
-/** One message per series, then one per metadata entry; the values are views of one buffer. */
-export function encodeSeriesBatch(batch: SeriesBatch, source: string): EncodedEvent[] {
-  return writeIndexEvents(batch.series, batch.metadata, source, batch.receivedAt, (m) => hashToKey(metadataHash(m)));
-}
-
-/** The same through protobufjs: the reference the hand-written encoder is tested against. */
-export function encodeSeriesBatchReference(batch: SeriesBatch, source: string): EncodedEvent[] {
-  const out: EncodedEvent[] = [];
+/** The same through protobufjs (no size limit): the reference the hand-written encoder is tested against. */
+export function encodeSeriesBatchReference(batch: SeriesBatch, source: string, partitions: number): EncodedEvents[] {
+  const byPartition = new Map<number, { series: object[]; metadata: object[] }>();
+  const entry = (p: number) => {
+    let e = byPartition.get(p);
+    if (e === undefined) byPartition.set(p, (e = { series: [], metadata: [] }));
+    return e;
+  };
   for (const s of batch.series) {
-    const key = hashToKey(s.hash);
-    const value = IndexEvent.encode({
-      series: { hash: key, labels: s.labels, firstTimestampMs: s.firstTimestamp, lastTimestampMs: s.lastTimestamp },
-      source,
-      receivedAtMs: batch.receivedAt,
-    }).finish();
-    out.push({ key, value: Buffer.from(value.buffer, value.byteOffset, value.byteLength) });
+    const key = Buffer.allocUnsafe(8);
+    key.writeBigUInt64BE(s.hash);
+    entry(partitionOf(hashHigh(s.hash), partitions)).series.push({ hash: key, labels: s.labels, firstTimestampMs: s.firstTimestamp, lastTimestampMs: s.lastTimestamp });
   }
   for (const m of batch.metadata) {
-    const value = IndexEvent.encode({
-      metadata: { metricFamilyName: m.metricFamilyName, type: m.type, help: m.help, unit: m.unit },
-      source,
-      receivedAtMs: batch.receivedAt,
-    }).finish();
-    out.push({ key: hashToKey(metadataHash(m)), value: Buffer.from(value.buffer, value.byteOffset, value.byteLength) });
+    entry(partitionOf(hashHigh(metadataHash(m)), partitions)).metadata.push({ metricFamilyName: m.metricFamilyName, type: m.type, help: m.help, unit: m.unit });
   }
-  return out;
+  return [...byPartition.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([partition, e]) => {
+      const value = IndexEvents.encode({ series: e.series, metadata: e.metadata, source, receivedAtMs: batch.receivedAt }).finish();
+      return { partition, value: Buffer.from(value.buffer, value.byteOffset, value.byteLength), series: e.series.length, metadata: e.metadata.length };
+    });
 }
 
 export interface DecodedEvents {
@@ -61,9 +60,16 @@ export interface DecodedEvents {
   corrupt: Array<{ index: number; reason: string }>;
 }
 
-interface RawEvent {
-  series?: { hash: Uint8Array; labels: Array<{ name: string; value: string }>; firstTimestampMs: number | { toNumber(): number }; lastTimestampMs: number | { toNumber(): number } };
-  metadata?: { metricFamilyName: string; type: string; help: string; unit: string };
+interface RawSeriesEvent {
+  hash: Uint8Array;
+  labels: Array<{ name: string; value: string }>;
+  firstTimestampMs: number | { toNumber(): number };
+  lastTimestampMs: number | { toNumber(): number };
+}
+
+interface RawEvents {
+  series: RawSeriesEvent[];
+  metadata: Array<{ metricFamilyName: string; type: string; help: string; unit: string }>;
   receivedAtMs?: number | { toNumber(): number };
 }
 
@@ -76,14 +82,9 @@ export function decodeIndexEvents(values: ReadonlyArray<Uint8Array | null>): Dec
   const corrupt: Array<{ index: number; reason: string }> = [];
   let receivedAt = Infinity;
   for (let index = 0; index < values.length; index++) {
-    const event = readIndexEvent(values[index]);
-    if (event.receivedAt !== undefined) receivedAt = Math.min(receivedAt, event.receivedAt);
-    if (event.kind === 'corrupt') {
-      corrupt.push({ index, reason: event.reason });
-      continue;
-    }
-    if (event.kind === 'series') series.push(event.series);
-    else metadata.push(event.metadata);
+    const read = readIndexEvents(values[index], series, metadata);
+    if (read.receivedAt !== undefined) receivedAt = Math.min(receivedAt, read.receivedAt);
+    for (const reason of read.problems) corrupt.push({ index, reason });
   }
   return {
     batch: { series, metadata, receivedAt: receivedAt === Infinity ? Date.now() : receivedAt, counts: { samples: 0, histograms: 0, exemplars: 0 } },
@@ -102,30 +103,32 @@ export function decodeIndexEventsReference(values: ReadonlyArray<Uint8Array | nu
       corrupt.push({ index, reason: 'empty message' });
       return;
     }
-    let event: RawEvent;
+    let events: RawEvents;
     try {
-      event = IndexEvent.decode(value) as unknown as RawEvent;
+      events = IndexEvents.decode(value) as unknown as RawEvents;
     } catch (err) {
-      corrupt.push({ index, reason: `not a weir.v1.IndexEvent: ${(err as Error).message}` });
+      corrupt.push({ index, reason: `not a weir.v1.IndexEvents: ${(err as Error).message}` });
       return;
     }
-    receivedAt = Math.min(receivedAt, toNumber(event.receivedAtMs));
-    if (event.series) {
-      const labels = event.series.labels.map((l) => ({ name: l.name, value: l.value }));
+    receivedAt = Math.min(receivedAt, toNumber(events.receivedAtMs));
+    if (events.series.length === 0 && events.metadata.length === 0) {
+      corrupt.push({ index, reason: 'message carries neither series nor metadata' });
+      return;
+    }
+    for (const event of events.series) {
+      const labels = event.labels.map((l) => ({ name: l.name, value: l.value }));
       const hash = seriesHash(labels);
-      const sent = event.series.hash.length === 8 ? Buffer.from(event.series.hash).readBigUInt64BE() : undefined;
+      const sent = event.hash.length === 8 ? Buffer.from(event.hash).readBigUInt64BE() : undefined;
       if (sent !== hash) {
         corrupt.push({ index, reason: 'series hash does not match its labels' });
-        return;
+        continue;
       }
       const metricName = labels.find((l) => l.name === '__name__')?.value ?? '';
-      series.push({ labels, metricName, key: seriesKey(labels), hash, firstTimestamp: toNumber(event.series.firstTimestampMs), lastTimestamp: toNumber(event.series.lastTimestampMs) });
-    } else if (event.metadata) {
-      const m = event.metadata;
+      series.push({ labels, metricName, key: seriesKey(labels), hash, firstTimestamp: toNumber(event.firstTimestampMs), lastTimestamp: toNumber(event.lastTimestampMs) });
+    }
+    for (const m of events.metadata) {
       const type = METRIC_TYPES.has(m.type as MetricType) ? (m.type as MetricType) : 'unknown';
       metadata.push({ metricFamilyName: m.metricFamilyName, type, help: m.help, unit: m.unit });
-    } else {
-      corrupt.push({ index, reason: 'event carries neither series nor metadata' });
     }
   });
   return {

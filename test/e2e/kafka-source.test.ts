@@ -87,13 +87,17 @@ function seriesBatch(from: number, count: number): SeriesBatch {
   return { series, metadata: [], receivedAt: Date.now(), counts: { samples: 0, histograms: 0, exemplars: 0 } };
 }
 
+/** Records of a few series each (as a trickle of small requests makes them), so a window takes many and splits some. */
+const MESSAGE_BYTES = 300;
+
 async function produce(topic: string, from: number, count: number, partitions = 2): Promise<void> {
   const kafka = createKafkaClient({ adapter: 'kafkajs', brokers: kafkaBrokers().split(','), clientId: 'weir-test' });
   const admin = kafka.admin();
   await admin.createTopic(topic, { partitions });
   await admin.disconnect();
   const producer = kafka.producer();
-  await producer.send(topic, encodeSeriesBatch(seriesBatch(from, count), 'test'));
+  const events = encodeSeriesBatch(seriesBatch(from, count), 'test', partitions, MESSAGE_BYTES);
+  await producer.send(topic, events.map((e) => ({ key: null, value: e.value, partition: e.partition })));
   await producer.disconnect();
 }
 

@@ -21,7 +21,8 @@ export interface TopicPartitionOffset extends TopicPartition {
 }
 
 export interface OutgoingMessage {
-  key: Buffer;
+  /** null: no key (then give `partition`, or the adapter spreads messages over partitions). */
+  key: Buffer | null;
   value: Buffer;
   headers?: Record<string, Buffer | string>;
   /** Pin the partition. Otherwise the key picks it with murmur2, as the Java client does (both adapters agree). */

@@ -3,9 +3,9 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { firstValueFrom, NEVER, of, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KafkaProducer, OutgoingMessage, SendOptions } from '../../clients/kafka/index.js';
-import { encodeSeriesBatch } from '../../events/index-event.js';
+import { decodeIndexEvents, encodeSeriesBatch, partitionOf } from '../../events/index-event.js';
 import { silentLogger } from '../../logger.js';
-import { seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../../remote-write/canonical.js';
+import { hashHigh, seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../../remote-write/canonical.js';
 import type { KafkaResource } from '../../resources/kafka.js';
 import { Delivery } from '../../runtime/delivery.js';
 import { Message } from '../../runtime/message.js';
@@ -17,7 +17,7 @@ interface Sent {
   options?: SendOptions;
 }
 
-function fakeKafka(sent: Sent[]): KafkaResource {
+function fakeKafka(sent: Sent[], partitions: () => number): KafkaResource {
   const producer: KafkaProducer = {
     connect: async () => {},
     send: async (topic, messages, options) => {
@@ -25,7 +25,8 @@ function fakeKafka(sent: Sent[]): KafkaResource {
     },
     disconnect: async () => {},
   };
-  return { name: 'cluster', client: { adapter: 'confluent' }, producer: () => producer, close: async () => {} } as unknown as KafkaResource;
+  const admin = { fetchTopicOffsets: async () => Array.from({ length: partitions() }, (_, partition) => ({ partition, low: '0', high: '0' })) };
+  return { name: 'cluster', client: { adapter: 'confluent' }, producer: () => producer, admin: () => admin, close: async () => {} } as unknown as KafkaResource;
 }
 
 function series(i: number): CanonicalSeries {
@@ -40,13 +41,13 @@ function batch(n: number): SeriesBatch {
   return { series: Array.from({ length: n }, (_, i) => series(i)), metadata: [], receivedAt: 1_800_000_000_000, counts: { samples: n, histograms: 0, exemplars: 0 } } as SeriesBatch;
 }
 
-async function run(config: Record<string, unknown>, messages: Array<Message<SeriesBatch>>): Promise<Sent[]> {
+async function run(config: Record<string, unknown>, messages: Array<Message<SeriesBatch>>, partitions: () => number = () => 4): Promise<Sent[]> {
   const sent: Sent[] = [];
   const operator = kafkaSink.create(kafkaSinkConfig.parse({ kafka: 'cluster', topic: 'weir.series', ...config }), {
     pipeline: 'ingest',
     stage: 'kafka',
     logger: silentLogger(),
-    resources: { get: <R>() => fakeKafka(sent) as R },
+    resources: { get: <R>() => fakeKafka(sent, partitions) as R },
     shutdown: new AbortController().signal,
     flushRequests: NEVER,
   });
@@ -57,20 +58,33 @@ async function run(config: Record<string, unknown>, messages: Array<Message<Seri
 afterEach(() => propagation.disable());
 
 describe('kafka_series sink', () => {
-  it('sends a batch as one produce call of IndexEvents keyed by hash, without headers when tracing is off', async () => {
-    const sent = await run({}, [new Message(batch(3), new Delivery())]);
+  it('sends a batch as one produce call of IndexEvents, one message per partition, without keys or headers when tracing is off', async () => {
+    const sent = await run({}, [new Message(batch(40), new Delivery())]);
     expect(sent).toHaveLength(1);
     expect(sent[0].topic).toBe('weir.series');
     expect(sent[0].options?.headers).toBeUndefined();
-    expect(sent[0].messages.every((m) => m.headers === undefined)).toBe(true);
-    expect(sent[0].messages.map((m) => m.value)).toEqual(encodeSeriesBatch(batch(3), 'ingest/kafka').map((e) => e.value));
-    expect(sent[0].messages.map((m) => m.key.readBigUInt64BE())).toEqual(batch(3).series.map((s) => s.hash));
+    expect(sent[0].messages.every((m) => m.headers === undefined && m.key === null)).toBe(true);
+    const expected = encodeSeriesBatch(batch(40), 'ingest/kafka', 4);
+    expect(sent[0].messages.map((m) => [m.partition, m.value])).toEqual(expected.map((e) => [e.partition, e.value]));
+    expect(new Set(sent[0].messages.map((m) => m.partition))).toEqual(new Set([0, 1, 2, 3]));
+    for (const m of sent[0].messages) {
+      for (const s of decodeIndexEvents([m.value]).batch.series) expect(partitionOf(hashHigh(s.hash), 4)).toBe(m.partition);
+    }
   });
 
-  it('splits a batch past max_messages_per_send into several produce calls, all of its messages once', async () => {
-    const sent = await run({ max_messages_per_send: 2 }, [new Message(batch(5), new Delivery())]);
-    expect(sent.map((s) => s.messages.length)).toEqual([2, 2, 1]);
-    expect(sent.flatMap((s) => s.messages.map((m) => m.key.readBigUInt64BE()))).toEqual(batch(5).series.map((s) => s.hash));
+  it('splits a partition past max_message_bytes into several messages, every series once', async () => {
+    const sent = await run({ max_message_bytes: 256 }, [new Message(batch(40), new Delivery())]);
+    expect(sent).toHaveLength(1);
+    expect(sent[0].messages.length).toBeGreaterThan(8);
+    const decoded = decodeIndexEvents(sent[0].messages.map((m) => m.value)).batch.series;
+    expect(decoded.map((s) => s.hash).sort()).toEqual(batch(40).series.map((s) => s.hash).sort());
+  });
+
+  it('asks the partition count once, not per batch', async () => {
+    let asked = 0;
+    const sent = await run({}, [new Message(batch(10), new Delivery()), new Message(batch(10), new Delivery())], () => (asked++, 1));
+    expect(asked).toBe(1);
+    expect(sent.flatMap((s) => s.messages.map((m) => m.partition))).toEqual([0, 0]);
   });
 
   it("gives every message of a batch its batch's traceparent when tracing is on, as one headers object per send", async () => {

@@ -2,20 +2,24 @@ import { context as otelContext, propagation, type Context } from '@opentelemetr
 import { mergeMap } from 'rxjs';
 import { z } from 'zod';
 import { KAFKA_COMPRESSIONS, producerOptionProblems, type KafkaCompression } from '../../clients/kafka/index.js';
-import { duration } from '../../config/units.js';
+import { byteSize, duration } from '../../config/units.js';
 import { ConfigError } from '../../errors.js';
-import { encodeSeriesBatch } from '../../events/index-event.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, encodeSeriesBatch } from '../../events/index-event.js';
 import type { SeriesBatch } from '../../remote-write/canonical.js';
 import type { KafkaResource } from '../../resources/kafka.js';
 import type { Message } from '../../runtime/message.js';
 import { defineProcessor } from '../../topology/declaration.js';
 import { resourceRef } from '../../topology/resource-ref.js';
+import { TopicPartitions } from './topic-partitions.js';
 
 export const kafkaSinkConfig = z.strictObject({
   kafka: resourceRef(['kafka'], 'The Kafka resource to produce to.'),
-  topic: z.string().min(1).describe('Topic of the series events (weir.v1.IndexEvent, keyed by series hash).'),
+  topic: z.string().min(1).describe('Topic of the series events: weir.v1.IndexEvents messages, one per partition per batch (a series goes to the partition of its hash).'),
   compression: z.enum(KAFKA_COMPRESSIONS as [KafkaCompression, ...KafkaCompression[]]).default('none').describe('Batch compression; the kafkajs adapter supports none and gzip, confluent all of them.'),
-  max_messages_per_send: z.number().int().min(1).max(100_000).default(2000).describe('A batch with more series events is sent in several produce calls of at most this many messages.'),
+  max_message_bytes: byteSize().prefault(`${DEFAULT_MAX_MESSAGE_BYTES / 1024}KiB`).describe(
+    "A batch's message for a partition is closed once it holds this many bytes, and the rest goes in another; keep it well under the topic's max.message.bytes (1 MiB by default).",
+  ),
+  partitions_refresh: duration().prefault('1m').describe('How often the topic\'s partition count is asked again (in the background), so that added partitions get series.'),
   linger: duration().prefault('5ms').describe(
     'confluent adapter: how long librdkafka gathers messages before a produce request, so that batches in flight at the same time share requests (librdkafka linger.ms; adds up to this much latency). The kafkajs adapter sends each batch as it comes.',
   ),
@@ -36,14 +40,14 @@ function traceHeaders(context: Context): Record<string, string> | undefined {
 }
 
 /**
- * Produces a batch's new series and metadata as weir.v1.IndexEvent messages (key = hash) and
- * passes the batch on only once Kafka acknowledged every message (acks=all): that is what lets
- * the HTTP edge answer 204, and the dedup tiers mark the series seen.
+ * Produces a batch's new series and metadata as weir.v1.IndexEvents messages, one per partition
+ * it has entries for, and passes the batch on only once Kafka acknowledged every message
+ * (acks=all): that is what lets the HTTP edge answer 204, and the dedup tiers mark the series seen.
  */
 export const kafkaSink = defineProcessor({
   kind: 'sink',
   type: 'kafka_series',
-  summary: 'Produces each new series and metadata entry as a weir.v1.IndexEvent (key = hash) with acks=all; the batch is acknowledged when Kafka acknowledged it.',
+  summary: 'Produces new series and metadata as weir.v1.IndexEvents, one message per partition per batch (a series goes to its hash\'s partition), with acks=all; the batch is acknowledged when Kafka acknowledged it.',
   accepts: 'SeriesBatch',
   emits: 'SeriesBatch',
   config: kafkaSinkConfig,
@@ -53,24 +57,24 @@ export const kafkaSink = defineProcessor({
     if (problems.length > 0) throw new ConfigError(`${ctx.pipeline}.${ctx.stage}: ${problems.map((p) => p.message).join('; ')}`, problems);
     const producer = kafka.producer({ compression: config.compression, lingerMs: Math.round(config.linger) });
     const source = `${ctx.pipeline}/${ctx.stage}`;
+    const admin = kafka.admin();
+    const partitions = new TopicPartitions(admin, config.topic, config.partitions_refresh, (err) =>
+      ctx.logger.warn({ topic: config.topic, err: String(err) }, 'could not refresh the partition count; keeping the last one'),
+    );
     let topicReady: Promise<unknown> | undefined;
     return mergeMap(async (msg: Message<SeriesBatch>) => {
       if (config.create_topic_partitions !== undefined) {
-        topicReady ??= kafka.admin().createTopic(config.topic, { partitions: config.create_topic_partitions }).catch((err: unknown) => {
+        topicReady ??= admin.createTopic(config.topic, { partitions: config.create_topic_partitions }).catch((err: unknown) => {
           topicReady = undefined;
           throw err;
         });
         await topicReady;
       }
+      const known = partitions.get();
+      const count = typeof known === 'number' ? known : await known;
       const headers = traceHeaders(msg.traceContext ?? otelContext.active());
-      const events = encodeSeriesBatch(msg.payload, source);
-      const max = config.max_messages_per_send;
-      if (events.length <= max) await producer.send(config.topic, events, { headers });
-      else {
-        const sends: Array<Promise<void>> = [];
-        for (let i = 0; i < events.length; i += max) sends.push(producer.send(config.topic, events.slice(i, i + max), { headers }));
-        await Promise.all(sends);
-      }
+      const events = encodeSeriesBatch(msg.payload, source, count, config.max_message_bytes);
+      if (events.length > 0) await producer.send(config.topic, events.map((e) => ({ key: null, value: e.value, partition: e.partition })), { headers });
       return msg;
     });
   },

@@ -8,14 +8,14 @@ import { defineProcessor } from '../../topology/declaration.js';
 export const decodeSeriesEventsConfig = z.strictObject({});
 
 /**
- * Kafka records → SeriesBatch. A record that is not a valid weir.v1.IndexEvent (or whose hash
- * does not match its labels) is logged with its partition and offset and skipped: one poisoned
- * record must not stop a partition forever.
+ * Kafka records → SeriesBatch. A record that is not a valid weir.v1.IndexEvents is logged with its
+ * partition and offset and skipped, and so is a series whose hash does not match its labels (the
+ * rest of its record is indexed): one poisoned record must not stop a partition forever.
  */
 export const decodeSeriesEvents = defineProcessor({
   kind: 'transform',
   type: 'decode_series_events',
-  summary: 'Turns Kafka records of weir.v1.IndexEvent back into series batches; undecodable records are logged and skipped.',
+  summary: 'Turns Kafka records of weir.v1.IndexEvents back into series batches; undecodable records (and series whose hash does not match) are logged and skipped.',
   accepts: 'KafkaRecords',
   emits: 'SeriesBatch',
   config: decodeSeriesEventsConfig,
@@ -24,7 +24,7 @@ export const decodeSeriesEvents = defineProcessor({
       const records = msg.payload;
       const { batch, corrupt } = decodeIndexEvents(records.messages.map((m) => m.value));
       for (const c of corrupt) {
-        ctx.logger.warn({ topic: records.topic, partition: records.partition, offset: records.messages[c.index].offset, reason: c.reason }, 'skipping a record that is not a valid series event');
+        ctx.logger.warn({ topic: records.topic, partition: records.partition, offset: records.messages[c.index].offset, reason: c.reason }, 'skipping a record, or a series of it, that is not valid');
       }
       return msg.with(batch);
     });

@@ -48,10 +48,23 @@ export const window = defineProcessor({
         const flushes = ctx.flushRequests.subscribe(flush);
         const input = source.subscribe({
           next(msg: Message<SeriesBatch>) {
-            parts.push(msg);
-            entries += msg.payload.series.length + msg.payload.metadata.length;
+            // A batch larger than the room left (a Kafka record holds many series) is split: the
+            // window takes what fits, and the rest starts the next one. Each piece holds the
+            // batch's delivery, so it is acknowledged once every window it went into is.
+            let rest = msg;
+            let size = rest.payload.series.length + rest.payload.metadata.length;
+            while (entries + size > config.max_series) {
+              const [head, tail] = splitBatch(rest.payload, config.max_series - entries);
+              rest.delivery.hold();
+              parts.push(rest.with(head));
+              flush();
+              rest = rest.with(tail);
+              size = tail.series.length + tail.metadata.length;
+            }
+            parts.push(rest);
+            entries += size;
             // Counting label bytes walks every label: only needed while the count has not decided.
-            if (entries >= config.max_series || (bytes += batchBytes(msg.payload)) >= config.max_bytes) flush();
+            if (entries >= config.max_series || (bytes += batchBytes(rest.payload)) >= config.max_bytes) flush();
             else timer ??= setTimeout(flush, config.max_wait);
           },
           error(err) {
@@ -105,6 +118,16 @@ export function mergeBatches(batches: SeriesBatch[]): SeriesBatch {
     counts.exemplars += b.counts.exemplars;
   }
   return { series: [...series.values()], metadata: [...metadata.values()], receivedAt, counts };
+}
+
+/** The first `n` entries (series, then metadata) and the rest; the request counts go with the first part. */
+export function splitBatch(batch: SeriesBatch, n: number): [SeriesBatch, SeriesBatch] {
+  const series = batch.series;
+  const metadataInHead = Math.max(0, n - series.length);
+  return [
+    { series: series.slice(0, n), metadata: batch.metadata.slice(0, metadataInHead), receivedAt: batch.receivedAt, counts: batch.counts },
+    { series: series.slice(n), metadata: batch.metadata.slice(metadataInHead), receivedAt: batch.receivedAt, counts: { samples: 0, histograms: 0, exemplars: 0 } },
+  ];
 }
 
 function batchBytes(batch: SeriesBatch): number {

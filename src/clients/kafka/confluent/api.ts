@@ -108,7 +108,7 @@ export interface RdKafkaError {
 export interface RdKafkaProducer {
   connect(metadataOptions: object | null, callback: (err: RdKafkaError | null) => void): void;
   /** Throws when the message cannot be queued (queue full, unknown topic with auto-creation off...). */
-  produce(topic: string, partition: number, value: Buffer, key: Buffer, timestamp: number, opaque: unknown, headers: Array<Record<string, Buffer | string>> | undefined): unknown;
+  produce(topic: string, partition: number, value: Buffer, key: Buffer | null, timestamp: number, opaque: unknown, headers: Array<Record<string, Buffer | string>> | undefined): unknown;
   setPollInBackground(enabled: boolean): void;
   flush(timeoutMs: number, callback: (err: RdKafkaError | null) => void): void;
   disconnect(callback: (err: RdKafkaError | null) => void): void;
