@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createKafkaClient } from '../../src/clients/kafka/index.js';
-import { decodeIndexEvents } from '../../src/events/index-event.js';
+import { readTopicEvents } from '../../test/support/kafka.js';
 import { deletePrefix } from '../../test/redis/support.js';
 import { serviceUrls } from './child-weir.js';
 
@@ -33,9 +33,7 @@ export async function createIngestScratch(tag: string, partitions: number): Prom
   const suffix = randomBytes(4).toString('hex');
   const topic = `weir.bench.${tag}.${suffix}`;
   const redisPrefix = `weir:bench:${tag}:${suffix}`;
-  const client = createKafkaClient({ adapter: 'kafkajs', brokers: kafkaBrokers.split(','), clientId: 'weir-bench', logLevel: 'nothing' });
-  const admin = client.admin();
-  let reads = 0;
+  const admin = createKafkaClient({ adapter: 'kafkajs', brokers: kafkaBrokers.split(','), clientId: 'weir-bench' }).admin();
   await admin.createTopic(topic, { partitions });
   return {
     topic,
@@ -46,35 +44,9 @@ export async function createIngestScratch(tag: string, partitions: number): Prom
       return offsets.reduce((sum, o) => sum + Number(o.high), 0);
     },
     async series() {
-      const ends = (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, end: BigInt(o.high) }));
-      const reached = new Map<number, bigint>();
-      const consumer = client.consumer({ groupId: `weir-bench-read-${suffix}-${reads++}`, topics: [topic], startFrom: 'earliest', maxBatchMessages: 10_000 });
-      let series = 0;
-      let corrupt = 0;
-      let done!: () => void;
-      const finished = new Promise<void>((resolve) => (done = resolve));
-      const check = () => {
-        if (ends.every(({ partition, end }) => (reached.get(partition) ?? 0n) >= end)) done();
-      };
-      try {
-        await consumer.start({
-          async onBatch(batch) {
-            const decoded = decodeIndexEvents(batch.messages.map((m) => m.value));
-            series += decoded.batch.series.length;
-            corrupt += decoded.corrupt.length;
-            reached.set(batch.partition, BigInt(batch.nextOffset));
-            check();
-          },
-        });
-        check();
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`reading ${topic} back: not at its end after 120 s`)), 120_000)));
-        await Promise.race([finished, timeout]).finally(() => clearTimeout(timer));
-      } finally {
-        await consumer.stop().catch(() => undefined);
-      }
-      if (corrupt > 0) throw new Error(`${topic}: ${corrupt} corrupt records or series`);
-      return series;
+      const back = await readTopicEvents(topic, kafkaBrokers);
+      if (back.corrupt > 0) throw new Error(`${topic}: ${back.corrupt} corrupt records or series`);
+      return back.series;
     },
     async cleanup() {
       const quietly = (work: () => Promise<unknown>) => work().catch(() => undefined);
