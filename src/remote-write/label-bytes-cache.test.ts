@@ -57,3 +57,33 @@ describe('LabelBytesCache', () => {
     expect(cache.lookup(hash(absent), absent, view(absent), 0, absent.length)).toBe(false);
   });
 });
+
+describe('LabelBytesCache, lookups and stores interleaved', () => {
+  it('answers only what was stored, with its own halves, and finds what was just stored, through rollovers', () => {
+    const runs = Array.from({ length: 40 }, (_, i) => new TextEncoder().encode(`{job="j${i}",${'x'.repeat(i * 7)}}`));
+    const op = fc.record({ store: fc.boolean(), lookupFirst: fc.boolean(), run: fc.nat(runs.length - 1), offset: fc.nat(3) }, { noNullPrototype: true });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+        const cache = new LabelBytesCache(8192);
+        const stored = new Set<number>();
+        for (const { store, lookupFirst, run, offset } of ops) {
+          // The run inside a bigger buffer, a new one each time (as each request is).
+          const bytes = new Uint8Array(runs[run].length + offset);
+          bytes.set(runs[run], offset);
+          const h = hash(bytes, offset);
+          if (lookupFirst && cache.lookup(h, bytes, view(bytes), offset, bytes.length)) {
+            expect(stored.has(run)).toBe(true);
+            expect([cache.hi, cache.lo]).toEqual([run, ~run >>> 0]);
+          }
+          if (store) {
+            cache.store(h, bytes, view(bytes), offset, bytes.length, run, ~run >>> 0);
+            stored.add(run);
+            expect(cache.lookup(h, bytes, view(bytes), offset, bytes.length)).toBe(true);
+            expect([cache.hi, cache.lo]).toEqual([run, ~run >>> 0]);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -27,7 +27,8 @@ class CacheGeneration {
   used = 0;
   entries = 0;
 
-  constructor(arenaBytes: number) {
+  /** @param initialSlots where the slot table starts (a power of two; capped at what the arena needs). */
+  constructor(arenaBytes: number, initialSlots = INITIAL_SLOTS) {
     // About one slot per 64 arena bytes: label sets are ~100-300 bytes, so the table stays under half full.
     let slots = 1024;
     while (slots * 64 < arenaBytes) slots *= 2;
@@ -35,7 +36,7 @@ class CacheGeneration {
     this.maxEntries = slots >>> 1;
     // The slot table grows with the entries (a few thousand series keep it in the CPU caches); the
     // arena is filled in order, so its untouched pages cost nothing.
-    const initial = Math.min(slots, INITIAL_SLOTS);
+    const initial = Math.min(slots, initialSlots);
     this.mask = initial - 1;
     this.slots = new Int32Array(initial * SLOT_INTS);
     this.arena = new Uint8Array(arenaBytes);
@@ -83,7 +84,8 @@ class CacheGeneration {
       if (old[from + 1] === 0) continue;
       let slot = old[from] & this.mask;
       while (this.slots[slot * SLOT_INTS + 1] !== 0) slot = (slot + 1) & this.mask;
-      this.slots.set(old.subarray(from, from + SLOT_INTS), slot * SLOT_INTS);
+      const to = slot * SLOT_INTS;
+      for (let k = 0; k < SLOT_INTS; k++) this.slots[to + k] = old[from + k];
     }
   }
 
@@ -106,6 +108,15 @@ export class LabelBytesCache {
   /** The hash halves of the last hit (`lookup` returned true). */
   hi = 0;
   lo = 0;
+  /**
+   * The last miss in the young generation: the free slot it found, for the `store` that nearly
+   * always follows (a new series), so it does not probe again. Valid only while nothing was stored.
+   */
+  private missBytes: Uint8Array | undefined;
+  private missHash = 0;
+  private missStart = 0;
+  private missEnd = 0;
+  private missSlot = 0;
 
   /** @param bytes arena bytes for both generations together. */
   constructor(bytes: number) {
@@ -121,6 +132,11 @@ export class LabelBytesCache {
   lookup(hash: number, bytes: Uint8Array, view: DataView, start: number, end: number): boolean {
     const young = this.young.find(hash, bytes, view, start, end);
     if (young >= 0) return this.hit(this.young, young);
+    this.missBytes = bytes;
+    this.missHash = hash;
+    this.missStart = start;
+    this.missEnd = end;
+    this.missSlot = young;
     const old = this.old.find(hash, bytes, view, start, end);
     if (old < 0) return false;
     this.hit(this.old, old);
@@ -131,12 +147,15 @@ export class LabelBytesCache {
   /** Remembers that `bytes[start..end)` canonicalize to a valid series with hash `hi:lo`. */
   store(hash: number, bytes: Uint8Array, view: DataView, start: number, end: number, hi: number, lo: number): void {
     const length = end - start;
+    const missed = this.missBytes === bytes && this.missHash === hash && this.missStart === start && this.missEnd === end;
+    this.missBytes = undefined;
     if (length > this.generationBytes) return;
-    let slot = this.young.find(hash, bytes, view, start, end);
+    let slot = missed ? this.missSlot : this.young.find(hash, bytes, view, start, end);
     if (slot >= 0) return;
     if (!this.young.fits(length)) {
       this.old = this.young;
-      this.young = new CacheGeneration(this.generationBytes);
+      // The new generation's slot table starts as large as the one that just filled up.
+      this.young = new CacheGeneration(this.generationBytes, this.old.mask + 1);
       slot = this.young.find(hash, bytes, view, start, end);
     }
     this.young.store(~slot, hash, bytes, start, end, hi, lo);
