@@ -55,7 +55,7 @@ function rawOutcome(bytes: Uint8Array, config: CanonicalizeConfig): { hi: number
     maxNameLength: config.max_label_name_length,
     maxValueLength: config.max_label_value_length,
   });
-  return raw.hash(req!.bytes, req!.bounds[0], req!.bounds[1]) ? { hi: raw.hi, lo: raw.lo } : undefined;
+  return raw.hash(req!.bytes, new DataView(req!.bytes.buffer, req!.bytes.byteOffset, req!.bytes.byteLength), req!.bounds[0], req!.bounds[1]) ? { hi: raw.hi, lo: raw.lo } : undefined;
 }
 
 function expectAgreement(labels: RawLabel[], config: CanonicalizeConfig): void {
@@ -134,6 +134,18 @@ describe('RawCanonicalizer', () => {
     const labels = [
       { name: '__name__', value: 'job:rate5m:sum' },
       { name: 'a', value: 'v'.repeat(300) },
+    ];
+    const raw = rawOutcome(body(labels), config);
+    const hash = seriesHash(labels);
+    expect(raw).toEqual({ hi: hashHigh(hash), lo: hashLow(hash) });
+  });
+
+  it('hashes label sets longer than its scratch space', () => {
+    const config = canonicalizeConfig.parse({ max_label_value_length: 10_000 });
+    const labels = [
+      { name: '__name__', value: 'm' },
+      { name: 'a', value: 'x'.repeat(6000) },
+      { name: 'b', value: 'y'.repeat(3) },
     ];
     const raw = rawOutcome(body(labels), config);
     const hash = seriesHash(labels);

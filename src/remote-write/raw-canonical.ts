@@ -49,18 +49,23 @@ export class RawCanonicalizer {
   lo = 0;
   /** `name 0xFF value 0xFF` per label: never longer than the label fields it comes from. */
   private pairs = new Uint8Array(4096);
+  private pairsView = new DataView(this.pairs.buffer);
 
   constructor(private readonly rules: RawLabelRules) {}
 
   /**
    * True, with `hi`/`lo` set to `seriesHash` of the labels, when the label fields
    * `bytes[start..end)` are canonical as they are (names strictly increasing, no empty name or
-   * value) and valid under the rules; false when the full path must decide.
+   * value) and valid under the rules; false when the full path must decide. `view` covers `bytes`.
    */
-  hash(bytes: Uint8Array, start: number, end: number): boolean {
+  hash(bytes: Uint8Array, view: DataView, start: number, end: number): boolean {
     const { legacyNames, maxLabels, maxNameLength, maxValueLength } = this.rules;
-    if (end - start > this.pairs.length) this.pairs = new Uint8Array(Math.max(end - start, 2 * this.pairs.length));
+    if (end - start > this.pairs.length) {
+      this.pairs = new Uint8Array(Math.max(end - start, 2 * this.pairs.length));
+      this.pairsView = new DataView(this.pairs.buffer);
+    }
     const pairs = this.pairs;
+    const pairsView = this.pairsView;
     let out = 0;
     let labels = 0;
     let previousName = -1;
@@ -93,10 +98,9 @@ export class RawCanonicalizer {
           return false;
         }
       }
-      // Byte by byte: names and values are short, and a subarray per copy would cost more.
-      for (let i = 0; i < nameLength; i++) pairs[out++] = bytes[name + i];
+      out = copy(bytes, view, name, nameLength, pairs, pairsView, out);
       pairs[out++] = SEPARATOR;
-      for (let i = 0; i < valueLength; i++) pairs[out++] = bytes[value + i];
+      out = copy(bytes, view, value, valueLength, pairs, pairsView, out);
       pairs[out++] = SEPARATOR;
       previousName = name;
       previousNameLength = nameLength;
@@ -108,6 +112,17 @@ export class RawCanonicalizer {
     this.lo = hashLow(hash);
     return true;
   }
+}
+
+/**
+ * Copies `length` bytes from `at` to `out`, 4 at a time (names and values are short: a subarray
+ * and `set` per copy would cost more); returns the new end.
+ */
+function copy(bytes: Uint8Array, view: DataView, at: number, length: number, pairs: Uint8Array, pairsView: DataView, out: number): number {
+  let i = 0;
+  for (; i + 4 <= length; i += 4) pairsView.setInt32(out + i, view.getInt32(at + i));
+  for (; i < length; i++) pairs[out + i] = bytes[at + i];
+  return out + length;
 }
 
 /** Set by `varint`/`readLength`: where the varint ends. */

@@ -125,7 +125,7 @@ function canonicalizeRaw(req: RawWriteRequestV1, config: CanonicalizeConfig, now
     if (cache.lookup(labelHashes[i], bytes, view, start, end)) {
       hashHi[size] = cache.hi;
       hashLo[size] = cache.lo;
-    } else if (raw.hash(bytes, start, end)) {
+    } else if (raw.hash(bytes, view, start, end)) {
       hashHi[size] = raw.hi;
       hashLo[size] = raw.lo;
       cache.store(labelHashes[i], bytes, view, start, end, raw.hi, raw.lo);
