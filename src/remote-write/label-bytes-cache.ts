@@ -8,7 +8,8 @@
  * passed canonicalization are stored, so a hit means "these very bytes were canonicalized before
  * and were valid, with this hash". Memory is bounded: two generations, each a byte arena and an
  * open-addressing slot table; when the young one is full the old one is dropped whole (as in
- * SeenTable), and a hit in the old generation is copied into the young one.
+ * SeenTable) and, emptied, becomes the young one; a hit in the old generation is copied into the
+ * young one.
  */
 
 // hash32, length + 1 (0: empty, so a new table needs no filling and costs no memory until used), arena offset, hash hi, hash lo
@@ -55,6 +56,20 @@ class CacheGeneration {
       if (slots[at] === hash && slotLength === lengthPlusOne && this.holds(slots[at + 2], bytes, view, start, end)) return slot;
       slot = (slot + 1) & this.mask;
     }
+  }
+
+  /**
+   * Empties the generation for reuse, its slot table `slotCount` slots: the arena's pages are
+   * already mapped, where a new arena's would fault in one by one as they are filled.
+   */
+  reset(slotCount: number): this {
+    const count = Math.min(slotCount, this.maxSlots);
+    if (this.slots.length === count * SLOT_INTS) this.slots.fill(0);
+    else this.slots = new Int32Array(count * SLOT_INTS);
+    this.mask = count - 1;
+    this.used = 0;
+    this.entries = 0;
+    return this;
   }
 
   fits(length: number): boolean {
@@ -153,9 +168,10 @@ export class LabelBytesCache {
     let slot = missed ? this.missSlot : this.young.find(hash, bytes, view, start, end);
     if (slot >= 0) return;
     if (!this.young.fits(length)) {
+      const dropped = this.old;
       this.old = this.young;
-      // The new generation's slot table starts as large as the one that just filled up.
-      this.young = new CacheGeneration(this.generationBytes, this.old.mask + 1);
+      // The dropped generation is reused, its slot table as large as the one that just filled up.
+      this.young = dropped.reset(this.old.mask + 1);
       slot = this.young.find(hash, bytes, view, start, end);
     }
     this.young.store(~slot, hash, bytes, start, end, hi, lo);
