@@ -2,7 +2,8 @@
  * A compact set of 64-bit series hashes with a last-dispatched time each, for the in-process dedup
  * tier. Two generations of open-addressing tables (linear probing; a slot is three uint32 side by
  * side, the key's halves and the time in seconds, so a lookup touches one cache line): inserts go
- * to the young table; when it is full the old one is dropped whole and the young one becomes old.
+ * to the young table; when it is full the old one is dropped whole (emptied, it is the next young
+ * one) and the young one becomes old.
  * Memory grows with what is stored, up to about 16 bytes per series at capacity; nothing is ever
  * deleted slot by slot, and what is evicted is what was touched least recently, a generation at a
  * time. A hit in the old generation is copied into the young one.
@@ -56,6 +57,19 @@ class Generation {
     this.size += 1;
     const slotCount = this.mask + 1;
     if (slotCount < this.maxSlots && this.size > slotCount * GROW_AT) this.grow(slotCount * 2);
+  }
+
+  /**
+   * Empties the generation for reuse, its table `slotCount` slots (one that filled up reached its
+   * largest size: starting the next one there spares it the growth, and the pages are mapped).
+   */
+  reset(slotCount: number): this {
+    const count = Math.min(slotCount, this.maxSlots);
+    if (this.slots.length === count * SLOT) this.slots.fill(0);
+    else this.slots = new Uint32Array(count * SLOT);
+    this.mask = count - 1;
+    this.size = 0;
+    return this;
   }
 
   get full(): boolean {
@@ -135,8 +149,9 @@ export class SeenTable {
       return;
     }
     if (this.young.full) {
+      const dropped = this.old;
       this.old = this.young;
-      this.young = new Generation(this.old.limit);
+      this.young = dropped.reset(this.old.mask + 1);
       slot = this.young.find(hi, lo);
     }
     this.young.add(slot, hi, lo, time);
