@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
@@ -32,7 +33,20 @@ describe('redis_dedup config', () => {
   });
 });
 
-describe('redis_dedup against the Redis at 127.0.0.1:6379', () => {
+/** Unit tests need nothing running: this one runs only where a Redis answers (test/redis has the rest). */
+const redisUp = await new Promise<boolean>((resolve) => {
+  const socket = connect(6379, '127.0.0.1');
+  socket.setTimeout(300);
+  const done = (up: boolean) => {
+    socket.destroy();
+    resolve(up);
+  };
+  socket.once('connect', () => done(true));
+  socket.once('error', () => done(false));
+  socket.once('timeout', () => done(false));
+});
+
+describe.skipIf(!redisUp)('redis_dedup against the Redis at 127.0.0.1:6379', () => {
   it('looks up and marks by uint32 halves and by BigInts interchangeably (one wire format)', async () => {
     const prefix = `weir-test:${process.pid}:${Date.now()}`;
     const tier = await openRedisDedup(redisDedupConfig.parse({ key_prefix: prefix, expected_series: 10_000, command_timeout: '2s' }), { name: 'redis', logger: silentLogger(), dataDir: '/tmp', registry: new Registry() });
