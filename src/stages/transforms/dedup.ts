@@ -100,7 +100,8 @@ function dedupHashedBatch(msg: Message<HashedSeriesBatch>, tiers: DedupTier[], c
   /** `fresh[k]`: pending hash k (candidates, then metadata) is unknown to every tier; undefined: all are. */
   const pass = (fresh: Uint8Array | undefined): Message<SeriesBatch> | null => {
     const seriesCandidates = fresh === undefined ? candidates : candidates.filter((_, j) => fresh[j] === 1);
-    const freshMeta = fresh === undefined ? metaIndexes.map((_, j) => j) : metaIndexes.map((_, j) => j).filter((j) => fresh[seriesCount + j] === 1);
+    const freshMeta: number[] = [];
+    for (let j = 0; j < metaIndexes.length; j++) if (fresh === undefined || fresh[seriesCount + j] === 1) freshMeta.push(j);
     const metadata = config.metadata ? freshMeta.map((j) => batch.metadata[metaIndexes[j]]) : batch.metadata;
     if (seriesCandidates.length === 0 && metadata.length === 0) return null;
     const fresh$ = batch.subset(seriesCandidates, metadata);
