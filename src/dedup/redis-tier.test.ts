@@ -164,6 +164,11 @@ const storedTimes = (seconds: number) => async (commands: RedisCommand[]): Promi
  */
 class ScriptingRedis {
   readonly hashes = new Map<string, Map<string, string>>();
+  /** Key expiry (ms), as PEXPIRE NX set it. */
+  readonly expiries = new Map<string, number>();
+  /** Every group's lifetime argument, in order. */
+  readonly lifetimesSeen: number[] = [];
+  now = NOW;
   readonly scripts = new Set<string>();
   answer = async (commands: RedisCommand[]): Promise<PipelineReplies> => commands.map((command) => this.run(command));
 
@@ -180,14 +185,23 @@ class ScriptingRedis {
       values.forEach((v, i) => times.writeUInt32BE(v, 4 * i));
       return [null, times];
     }
+    const expiries: number[] = [];
     groups.forEach((g, k) => {
-      expect((lifetimes as Buffer).readDoubleBE(8 * k)).toBeGreaterThan(0);
       const key = `${String(prefix)}${g.bucket.toString(16)}`;
       const hash = this.hashes.get(key) ?? new Map<string, string>();
       this.hashes.set(key, hash);
       for (const f of g.fields) hash.set(f.toString('hex'), String(at));
+      const lifetime = (lifetimes as Buffer).readDoubleBE(8 * k);
+      this.lifetimesSeen.push(lifetime);
+      if (lifetime > 0) {
+        // PEXPIRE NX, then PEXPIRETIME.
+        if (!this.expiries.has(key)) this.expiries.set(key, this.now + lifetime);
+        expiries.push(this.expiries.get(key)!);
+      }
     });
-    return [null, groups.length];
+    const reply = Buffer.alloc(8 * expiries.length);
+    expiries.forEach((e, i) => reply.writeDoubleBE(e, 8 * i));
+    return [null, reply];
   }
 }
 
@@ -224,11 +238,11 @@ describe('RedisDedupTier', () => {
 
   it('marks with the time in whole seconds and a bucket lifetime between ttl and ttl × (1 + jitter)', async () => {
     const client = new FakeClient();
-    client.answer = async (commands) => commands.map(() => [null, 1]);
+    client.answer = new ScriptingRedis().answer;
     const { tier } = fakeTier(client);
     await tier.mark(Array.from({ length: 200 }, (_, i) => BigInt(i) << 56n), NOW + 999);
     const [command] = client.sent[0];
-    expect(command[0]).toBe('evalsha');
+    expect(command[0]).toBe('evalshaBuffer');
     const groups = unpackGroups(new BucketLayout('p', 1000), command[5] as Buffer).length;
     const packedLifetimes = command[7] as Buffer;
     const lifetimes = Array.from({ length: packedLifetimes.length / 8 }, (_, g) => packedLifetimes.readDoubleBE(8 * g));
@@ -237,6 +251,30 @@ describe('RedisDedupTier', () => {
     expect(Math.min(...lifetimes)).toBeGreaterThanOrEqual(TTL);
     expect(Math.max(...lifetimes)).toBeLessThanOrEqual(TTL * 1.5);
     expect(new Set(lifetimes).size).toBeGreaterThan(1);
+  });
+
+  it('gives a bucket a lifetime only until it knows when the bucket expires, and again near then or after a reconnect', async () => {
+    const client = new FakeClient();
+    const redis = new ScriptingRedis();
+    client.answer = redis.answer;
+    let now = NOW;
+    const tier = new RedisDedupTier({ name: 't', client, layout: new BucketLayout('p', 1000), ttl: TTL, ttlJitter: 0, commandTimeout: 1000, logger: silentLogger(), now: () => now });
+    const bucket = (b: number, i: number) => (BigInt(b) << 60n) | BigInt(i);
+    await tier.mark([bucket(1, 1), bucket(2, 1)], now);
+    expect(redis.lifetimesSeen).toEqual([TTL, TTL]);
+    // Known to expire at NOW + TTL: no lifetime with later writes, also for a new series of the bucket.
+    await tier.mark([bucket(1, 2), bucket(2, 2), bucket(3, 1)], now);
+    expect(redis.lifetimesSeen.slice(2)).toEqual([0, 0, TTL]);
+    // Within a minute of that expiry, the bucket is given one again (NX: Redis keeps its own).
+    now = NOW + TTL - 30_000;
+    redis.now = now;
+    await tier.mark([bucket(1, 3)], now);
+    expect(redis.lifetimesSeen.slice(5)).toEqual([TTL]);
+    // A new connection (Redis may have restarted): every bucket is given one again.
+    client.emit('ready');
+    await tier.mark([bucket(3, 2)], now);
+    expect(redis.lifetimesSeen.slice(6)).toEqual([TTL]);
+    expect(await tier.lookup([bucket(1, 1), bucket(1, 2), bucket(3, 2)])).toEqual([NOW, NOW, now - (now % 1000)]);
   });
 
   it('gives each series its own answer back, whatever order the buckets went in', async () => {
@@ -291,10 +329,10 @@ describe('RedisDedupTier', () => {
     client.answer = redis.answer;
     const { tier } = fakeTier(client);
     await tier.mark([1n, 2n], NOW);
-    expect(client.sent.map((commands) => commands[0][0])).toEqual(['evalsha', 'eval']);
+    expect(client.sent.map((commands) => commands[0][0])).toEqual(['evalshaBuffer', 'evalBuffer']);
     expect(await tier.lookup([1n, 2n, 3n])).toEqual([NOW, NOW, undefined]);
     expect(await tier.lookup([1n])).toEqual([NOW]);
-    expect(client.sent.map((commands) => commands[0][0])).toEqual(['evalsha', 'eval', 'evalshaBuffer', 'evalBuffer', 'evalshaBuffer']);
+    expect(client.sent.map((commands) => commands[0][0])).toEqual(['evalshaBuffer', 'evalBuffer', 'evalshaBuffer', 'evalBuffer', 'evalshaBuffer']);
     redis.scripts.clear(); // SCRIPT FLUSH, or a restarted Redis
     expect(await tier.lookup([2n])).toEqual([NOW]);
     expect(tier.healthy()).toBe(true);

@@ -25,6 +25,10 @@ const MAX_BUCKET_BITS = 24;
 export const MAX_GROUP_FIELDS = 1000;
 /** Buckets per script call: each call blocks Redis for ~1-2 µs per bucket, so a millisecond or two. */
 export const BUCKETS_PER_SCRIPT = 1000;
+/** Layouts of up to this many bucket bits remember each bucket's expiry (see RedisDedupTier.expiresAt). */
+const MAX_TRACKED_BUCKET_BITS = 20;
+/** A bucket whose known expiry is closer than this is given a lifetime again (clock skew, slow calls). */
+const EXPIRY_MARGIN_MS = 60_000;
 /** A group's header in a packed chunk: bucket number (u32 BE), field count (u16 BE). */
 const GROUP_HEADER_BYTES = 6;
 
@@ -147,6 +151,16 @@ const HIGH_HALF = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 /** Positions within a batch in a group sort key (see `group`): 2^29, so bucket (< 2^24) × this stays exact. */
 const POSITION_SPAN = 2 ** 29;
 
+/** The bucket of each group of a packed chunk, in order. */
+function groupBuckets(chunk: PackedChunk, fieldBytes: number): Uint32Array {
+  const buckets = new Uint32Array(chunk.groups);
+  for (let g = 0, at = 0; g < chunk.groups; g++) {
+    buckets[g] = chunk.packed.readUInt32BE(at);
+    at += GROUP_HEADER_BYTES + fieldBytes * chunk.packed.readUInt16BE(at + 4);
+  }
+  return buckets;
+}
+
 /** The groups of one script call, packed: per group bucket (u32 BE), field count (u16 BE), the fields. */
 export interface PackedChunk {
   packed: Buffer;
@@ -174,47 +188,68 @@ export interface Grouped {
  */
 export const LOOKUP_SCRIPT = `
 local prefix, w, packed = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local out, pos, len = {}, 1, #packed
+local out, k, pos, len = {}, 0, 1, #packed
+local hget, hmget, call, sub, fmt, unpack, pack = 'HGET', 'HMGET', redis.call, string.sub, string.format, unpack, struct.pack
 while pos < len do
   local bucket, n
   bucket, n, pos = struct.unpack('>I4H', packed, pos)
-  local fields = {}
-  for j = 1, n do
-    fields[j] = string.sub(packed, pos, pos + w - 1)
+  local key = prefix .. fmt('%x', bucket)
+  if n == 1 then
+    local t = tonumber(call(hget, key, sub(packed, pos, pos + w - 1)))
     pos = pos + w
-  end
-  local values = redis.call('HMGET', prefix .. string.format('%x', bucket), unpack(fields))
-  for j = 1, n do
-    local t = tonumber(values[j])
     if t == nil or t < 0 or t > 4294967295 then t = 0 end
-    out[#out + 1] = struct.pack('>I4', t)
+    k = k + 1
+    out[k] = pack('>I4', t)
+  else
+    local fields = {}
+    for j = 1, n do
+      fields[j] = sub(packed, pos, pos + w - 1)
+      pos = pos + w
+    end
+    local values = call(hmget, key, unpack(fields))
+    for j = 1, n do
+      local t = tonumber(values[j])
+      if t == nil or t < 0 or t > 4294967295 then t = 0 end
+      k = k + 1
+      out[k] = pack('>I4', t)
+    end
   end
 end
 return table.concat(out)`;
 
 /**
  * As LOOKUP_SCRIPT, then ARGV[4]: the time to store (decimal seconds); ARGV[5]: each group's key
- * lifetime in ms (a BE double each). Returns the number of groups.
+ * lifetime in ms (a BE double each), 0 where the caller knows the key has one already. For each
+ * group given a lifetime (in order), returns when its key expires (PEXPIRETIME, BE double ms).
  */
 export const MARK_SCRIPT = `
 local prefix, w, packed, at, lifetimes = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
-local pos, len, k = 1, #packed, 0
+local pos, len, k, out = 1, #packed, 0, {}
+local call, sub, fmt, unpack, sunpack = redis.call, string.sub, string.format, unpack, struct.unpack
 while pos < len do
   local bucket, n
-  bucket, n, pos = struct.unpack('>I4H', packed, pos)
+  bucket, n, pos = sunpack('>I4H', packed, pos)
   k = k + 1
-  local args = {}
-  for j = 1, n do
-    args[2 * j - 1] = string.sub(packed, pos, pos + w - 1)
-    args[2 * j] = at
+  local key = prefix .. fmt('%x', bucket)
+  if n == 1 then
+    call('HSET', key, sub(packed, pos, pos + w - 1), at)
     pos = pos + w
+  else
+    local args = {}
+    for j = 1, n do
+      args[2 * j - 1] = sub(packed, pos, pos + w - 1)
+      args[2 * j] = at
+      pos = pos + w
+    end
+    call('HSET', key, unpack(args))
   end
-  local key = prefix .. string.format('%x', bucket)
-  redis.call('HSET', key, unpack(args))
-  local lifetime = struct.unpack('>d', lifetimes, 8 * k - 7)
-  redis.call('PEXPIRE', key, lifetime, 'NX')
+  local lifetime = sunpack('>d', lifetimes, 8 * k - 7)
+  if lifetime > 0 then
+    call('PEXPIRE', key, lifetime, 'NX')
+    out[#out + 1] = struct.pack('>d', call('PEXPIRETIME', key))
+  end
 end
-return k`;
+return table.concat(out)`;
 
 /** A script and the ioredis commands that run it (a lookup's answer is binary: the Buffer variants). */
 interface Script {
@@ -231,7 +266,7 @@ const script = (text: string, binaryReply: boolean): Script => ({
   evalsha: binaryReply ? 'evalshaBuffer' : 'evalsha',
 });
 const LOOKUP = script(LOOKUP_SCRIPT, true);
-const MARK = script(MARK_SCRIPT, false);
+const MARK = script(MARK_SCRIPT, true);
 
 export type RedisCommand = [name: string, ...args: Array<string | number | Buffer>];
 export type PipelineReplies = Array<[error: Error | null, result: unknown]>;
@@ -296,12 +331,21 @@ export class RedisDedupTier implements DedupTier {
   private readonly now: () => number;
   private readonly random: () => number;
 
+  /**
+   * Per bucket, when its key expires (Redis' clock, ms), as the mark script answered; 0 when not
+   * known. Forgotten on every new connection (Redis may have restarted and lost the keys). Only
+   * for layouts of at most 2^20 buckets (8 MiB); larger ones set the expiry on every write.
+   */
+  private readonly expiresAt: Float64Array | undefined;
+
   constructor(private readonly options: RedisDedupTierOptions) {
     this.name = options.name;
+    this.expiresAt = options.layout.bits <= MAX_TRACKED_BUCKET_BITS ? new Float64Array(options.layout.buckets) : undefined;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     options.client.on('ready', () => {
       this.failing = false;
+      this.expiresAt?.fill(0);
       this.report();
     });
     options.client.on('close', () => this.report());
@@ -374,15 +418,33 @@ export class RedisDedupTier implements DedupTier {
     const { layout } = this.options;
     // The script sets each bucket's lifetime with PEXPIRE NX: it runs from the bucket's creation and
     // is never extended, so entries of series that stopped (churn) leave with their bucket instead
-    // of piling up in one that later writes keep alive.
+    // of piling up in one that later writes keep alive. A bucket this tier saw get its expiry
+    // (answered by the script) is given none until shortly before then: no PEXPIRE per write.
+    const now = this.now();
+    const ttlSet: number[][] = [];
     const argvs = chunks.map((chunk) => {
       const lifetimes = Buffer.allocUnsafe(8 * chunk.groups);
-      for (let g = 0; g < chunk.groups; g++) lifetimes.writeDoubleBE(this.bucketLifetime(), 8 * g);
+      const buckets = groupBuckets(chunk, layout.fieldBytes);
+      const asked: number[] = [];
+      for (let g = 0; g < chunk.groups; g++) {
+        const known = this.expiresAt !== undefined && this.expiresAt[buckets[g]] - EXPIRY_MARGIN_MS > now;
+        lifetimes.writeDoubleBE(known ? 0 : this.bucketLifetime(), 8 * g);
+        if (!known) asked.push(buckets[g]);
+      }
+      ttlSet.push(asked);
       return [layout.keyPrefix, layout.fieldBytes, chunk.packed, seconds, lifetimes];
     });
     try {
       const replies = await this.runScripts(MARK, argvs);
-      for (const [err] of replies) if (err) this.replyError('mark', err);
+      replies.forEach(([err, reply], c) => {
+        const expiries = reply as Buffer;
+        if (err || !Buffer.isBuffer(expiries) || expiries.length !== 8 * ttlSet[c].length) {
+          this.replyError('mark', err ?? new Error(`redis: mark answered ${describeReply(reply)} for ${ttlSet[c].length} expiries`));
+          return;
+        }
+        // -1 (no expiry) or -2 (no key) are never in the future: asked again next time.
+        if (this.expiresAt !== undefined) ttlSet[c].forEach((bucket, i) => (this.expiresAt![bucket] = expiries.readDoubleBE(8 * i)));
+      });
     } catch (err) {
       this.fail('mark', err);
     }

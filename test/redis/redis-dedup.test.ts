@@ -122,6 +122,23 @@ describe('redis_dedup against a real Redis', () => {
     expect((await redis.lookup(hashes)).every((t) => t === undefined)).toBe(true);
   });
 
+  it('looks up and marks by uint32 halves and by BigInts interchangeably (one wire format)', async () => {
+    const redis = await tier({ expected_series: 10_000 });
+    const hashes = randomHashes(1500);
+    const hi = Uint32Array.from(hashes, (h) => Number(h >> 32n));
+    const lo = Uint32Array.from(hashes, (h) => Number(h & 0xffffffffn));
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    await redis.markPairs!(hi, lo, 500, now);
+    await redis.mark(hashes.slice(500, 1000), now - 5000);
+    const pairs = await redis.lookupPairs!(hi, lo, hashes.length);
+    const bigints = await redis.lookup(hashes);
+    for (let i = 0; i < hashes.length; i++) {
+      const expected = i < 500 ? now : i < 1000 ? now - 5000 : undefined;
+      expect(bigints[i], String(i)).toBe(expected);
+      expect(pairs[i], String(i)).toBe(expected ?? NaN);
+    }
+  });
+
   it('gives each bucket a lifetime between ttl and ttl × (1 + jitter), set at creation and never extended', async () => {
     const redis = await tier({ ttl: '100s', ttl_jitter: 0.5, expected_series: 20_000 });
     const hashes = randomHashes(3000);
@@ -165,24 +182,36 @@ describe('redis_dedup round trips (private Redis, exact command counts)', () => 
     const hashes = randomHashes(5000);
     const buckets = new BucketLayout(prefixOf(redis), 1_000_000).group(hashes).chunks.reduce((n, c) => n + c.groups, 0);
     expect(buckets).toBeGreaterThan(3000);
-    // Once per server: Redis learns the scripts (EVALSHA answers NOSCRIPT, then EVAL).
-    await redis.mark(randomHashes(1), Date.now());
-    await redis.lookup(randomHashes(1));
+    // Once per server: Redis learns the scripts (EVALSHA answers NOSCRIPT, then EVAL). Another
+    // tier does it, so this one knows no bucket's expiry yet.
+    const teacher = await tier({ expected_series: 1_000_000 }, server.url);
+    await teacher.mark(randomHashes(1), Date.now());
+    await teacher.lookup(randomHashes(1));
     const pipeline = vi.spyOn(redis.client, 'pipeline');
 
     await stats.config('RESETSTAT');
     await redis.mark(hashes, Date.now());
     expect(pipeline).toHaveBeenCalledTimes(1);
     const afterMark = await commandCalls();
-    expect(afterMark).toMatchObject({ evalsha: Math.ceil(buckets / 1000), hset: buckets, pexpire: buckets });
+    // Every bucket is new to this tier: each gets its lifetime (PEXPIRE NX) and tells when it expires.
+    expect(afterMark).toMatchObject({ evalsha: Math.ceil(buckets / 1000), hset: buckets, pexpire: buckets, pexpiretime: buckets });
     expect(afterMark.eval).toBeUndefined();
+    // The tier now knows when those buckets expire: writing to them again sets no lifetime.
+    await stats.config('RESETSTAT');
+    await redis.mark(hashes, Date.now());
+    const again = await commandCalls();
+    expect(again).toMatchObject({ evalsha: Math.ceil(buckets / 1000), hset: buckets });
+    expect([again.pexpire, again.pexpiretime]).toEqual([undefined, undefined]);
 
     await stats.config('RESETSTAT');
     const started = performance.now();
     const answers = await redis.lookup(hashes);
     const elapsed = performance.now() - started;
-    expect(pipeline).toHaveBeenCalledTimes(2);
-    expect(await commandCalls()).toMatchObject({ evalsha: Math.ceil(buckets / 1000), hmget: buckets });
+    expect(pipeline).toHaveBeenCalledTimes(3);
+    // One read per bucket: HGET for a bucket with one of the series, HMGET for several.
+    const reads = await commandCalls();
+    expect(reads.evalsha).toBe(Math.ceil(buckets / 1000));
+    expect((reads.hget ?? 0) + (reads.hmget ?? 0)).toBe(buckets);
     expect((await commandCalls()).hset).toBeUndefined();
     expect(answers.every((t) => t !== undefined)).toBe(true);
     expect(elapsed).toBeLessThan(250); // the default command timeout: a batch like this must fit well inside it
