@@ -55,6 +55,47 @@ describe('dedup stage', () => {
     expect(third.passed).toEqual([[3n]]);
   });
 
+  it('acknowledges without waiting for marks while at most max_pending_marks batches are being marked', async () => {
+    // A tier whose marks hang until let go, as a slow Redis would.
+    const hanging: Array<() => void> = [];
+    const slow: DedupTier = {
+      name: 'slow',
+      lookup: async (hashes) => hashes.map(() => undefined),
+      mark: () => new Promise<void>((resolve) => hanging.push(resolve)),
+      healthy: () => true,
+    };
+    const acked = (d: Delivery) => {
+      let done = false;
+      void d.done.then(() => (done = true));
+      return () => done;
+    };
+    const settle = () => new Promise((r) => setImmediate(r));
+    const run = stage({ slow }, { max_pending_marks: 1 });
+    const a = await run(batch(1n));
+    const b = await run(batch(2n));
+    const aAcked = acked(a.delivery);
+    const bAcked = acked(b.delivery);
+    a.delivery.release();
+    b.delivery.release();
+    await settle();
+    // a's mark runs on its own; b's would be the second at once, so b waits for it.
+    expect([aAcked(), bAcked(), hanging.length]).toEqual([true, false, 2]);
+    hanging[1]();
+    await settle();
+    expect(bAcked()).toBe(true);
+
+    // 0: every acknowledgement waits for its marks (as before the limit existed).
+    const waiting = stage({ slow }, { max_pending_marks: 0 });
+    const c = await waiting(batch(3n));
+    const cAcked = acked(c.delivery);
+    c.delivery.release();
+    await settle();
+    expect(cAcked()).toBe(false);
+    hanging[2]();
+    await settle();
+    expect(cAcked()).toBe(true);
+  });
+
   it('drops a batch entirely when every series is known', async () => {
     const run = stage({ t1: await tier('t1') });
     const a = await run(batch(7n));

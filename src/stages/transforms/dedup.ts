@@ -13,7 +13,29 @@ export const dedupConfig = z.strictObject({
   tiers: z.array(resourceRef(['dedup_tier'], 'A dedup tier resource (memory_dedup, redis_dedup).')).min(1).describe('Tiers checked in order, cheapest first. A series known to a later tier is copied into the earlier ones.'),
   refresh_after: duration().prefault('30m').describe('A series last dispatched longer ago than this is sent again, so the index\'s last_seen moves on.'),
   metadata: z.boolean().default(true).describe('Dedup metric metadata entries too (senders repeat them every few seconds).'),
+  max_pending_marks: z.number().int().min(0).max(100_000).default(64).describe(
+    'Batches whose marks (the writes that remember their series as seen, e.g. in Redis) may still be running when the batch is acknowledged: ' +
+      'the HTTP answer does not wait for them. Past this many, acknowledgements wait for their marks, so a slow tier slows ingest instead of marks piling up. 0: always wait.',
+  ),
 });
+
+/**
+ * Marks start once a batch is acknowledged. The acknowledgement goes out without waiting for them
+ * while at most `max` batches are being marked, and waits past that. Marks never reject: a tier
+ * that fails to mark is logged (a duplicate later, never a loss).
+ */
+class PendingMarks {
+  private pending = 0;
+  constructor(private readonly max: number) {}
+
+  start(mark: () => Promise<void>): Promise<void> | undefined {
+    this.pending++;
+    const done = mark().finally(() => {
+      this.pending--;
+    });
+    return this.pending > this.max ? done : undefined;
+  }
+}
 
 /**
  * Passes on only series (and metadata) not dispatched within `refresh_after`. The series are
@@ -29,11 +51,12 @@ export const dedup = defineProcessor({
   config: dedupConfig,
   create(config, ctx) {
     const tiers = config.tiers.map((name) => ctx.resources.get<DedupTier>(name, 'dedup_tier'));
+    const marks = new PendingMarks(config.max_pending_marks);
     return (source) =>
       source.pipe(
         mergeMap((msg: Message<SeriesBatch>) => {
-          if (!isHashedSeriesBatch(msg.payload)) return dedupBatch(msg, tiers, config, ctx.logger);
-          const result = dedupHashedBatch(msg as Message<HashedSeriesBatch>, tiers, config, ctx.logger);
+          if (!isHashedSeriesBatch(msg.payload)) return dedupBatch(msg, tiers, config, marks, ctx.logger);
+          const result = dedupHashedBatch(msg as Message<HashedSeriesBatch>, tiers, config, marks, ctx.logger);
           // Synchronous when the in-process tier settles everything: no promise per batch.
           return result instanceof Promise ? result : [result];
         }),
@@ -44,7 +67,7 @@ export const dedup = defineProcessor({
 
 type DedupConfig = z.output<typeof dedupConfig>;
 
-async function dedupBatch(msg: Message<SeriesBatch>, tiers: DedupTier[], config: DedupConfig, logger: Logger): Promise<Message<SeriesBatch> | null> {
+async function dedupBatch(msg: Message<SeriesBatch>, tiers: DedupTier[], config: DedupConfig, marks: PendingMarks, logger: Logger): Promise<Message<SeriesBatch> | null> {
   const batch = msg.payload;
   const now = Date.now();
   const seriesHashes = batch.series.map((s) => s.hash);
@@ -56,7 +79,7 @@ async function dedupBatch(msg: Message<SeriesBatch>, tiers: DedupTier[], config:
   if (series.length === 0 && metadata.length === 0) return null;
 
   const dispatched = [...series.map((s) => s.hash), ...freshMeta];
-  msg.delivery.onAcked(() => markEverywhere(tiers, dispatched, now, logger));
+  msg.delivery.onAcked(() => marks.start(() => markEverywhere(tiers, dispatched, now, logger)));
   return msg.with({ ...batch, series, metadata });
 }
 
@@ -66,7 +89,7 @@ async function dedupBatch(msg: Message<SeriesBatch>, tiers: DedupTier[], config:
  * state that is none, and nothing is allocated per series; new series travel as uint32 halves
  * (no BigInt each) to tiers that take them so (`lookupPairs`, `markPairs`).
  */
-function dedupHashedBatch(msg: Message<HashedSeriesBatch>, tiers: DedupTier[], config: DedupConfig, logger: Logger): Message<SeriesBatch> | null | Promise<Message<SeriesBatch> | null> {
+function dedupHashedBatch(msg: Message<HashedSeriesBatch>, tiers: DedupTier[], config: DedupConfig, marks: PendingMarks, logger: Logger): Message<SeriesBatch> | null | Promise<Message<SeriesBatch> | null> {
   const batch = msg.payload;
   const now = Date.now();
   const freshAfter = now - config.refresh_after;
@@ -115,7 +138,7 @@ function dedupHashedBatch(msg: Message<HashedSeriesBatch>, tiers: DedupTier[], c
       hi[fresh$.size + k] = metaHi[j];
       lo[fresh$.size + k] = metaLo[j];
     });
-    msg.delivery.onAcked(() => markPairsEverywhere(tiers, hi, lo, count, now, logger));
+    msg.delivery.onAcked(() => marks.start(() => markPairsEverywhere(tiers, hi, lo, count, now, logger)));
     return msg.with<SeriesBatch>(fresh$);
   };
   const rest = firstChecked ? 1 : 0;
