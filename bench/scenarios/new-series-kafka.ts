@@ -3,8 +3,11 @@
  * acknowledge into Kafka? Every series of every request is new (500 per request, synthetic label
  * sets of a scraped fleet), so each one passes both dedup tiers, is produced with acks=all, and
  * is then marked seen in process and in Redis. Each run gets a fresh weir, topic (8 partitions)
- * and Redis prefix, so the same pre-encoded bodies are new to every run.
+ * and Redis prefix, so the same pre-encoded bodies are new to every run. Beside weir's CPU, the
+ * run's CPU of the Kafka broker, Redis and the load generator is reported: all share the cores.
  */
+import { availableParallelism } from 'node:os';
+import { cpuMeter, servicePids, type CpuReading } from '../lib/child-weir.js';
 import { createIngestScratch, type IngestScratch } from '../lib/ingest-scratch.js';
 import { okShare } from '../lib/loadgen.js';
 import { profiledRun } from '../lib/profile-run.js';
@@ -18,8 +21,12 @@ const TOPOLOGY = 'topology/ingest.yaml';
 const TARGET = 150_000;
 const SERIES_PER_REQUEST = 500;
 const PARTITIONS = 8;
-/** The ingest topology produces with up to 16 batches in flight; as many requests keep it busy. */
-const CONCURRENCY = 16;
+/**
+ * Requests in flight: a Prometheus under load sends on up to 50 shards at once (queue_config
+ * max_shards' default), one request each. The ingest topology looks up 32 batches in Redis and
+ * produces 16 to Kafka at a time.
+ */
+const CONCURRENCY = 32;
 /** Bodies for twice the target rate: a faster weir ends the run early, and the rate still holds. */
 const POOL_HEADROOM = 2;
 
@@ -48,6 +55,7 @@ export const scenario: Scenario = {
 
     const measure = (weir: RunningServer) => measureOnce(weir, { payloads, durationMs, concurrency: CONCURRENCY, cycle: false });
     const runs: RunMeasurement[] = [];
+    const cpus: CpuReading[] = [];
     const findings: string[] = [];
     const stages: StageTimes = new Map();
     for (let r = 1; r <= ctx.runs; r++) {
@@ -56,7 +64,9 @@ export const scenario: Scenario = {
         try {
           const warmed = await warmUp(weir, warm, CONCURRENCY);
           const stagesBefore = await scrapeStageTimes(weir.baseUrl);
+          const cpu = cpuMeter({ weir: weir.pid, ...servicePids(), loadgen: process.pid });
           const measured = await measure(weir);
+          cpus.push(cpu());
           addStageTimes(stages, stageTimesBetween(stagesBefore, await scrapeStageTimes(weir.baseUrl)));
           runs.push(measured);
           ctx.log(`new-series-kafka run ${r}/${ctx.runs}: ${describeRun(measured).replaceAll('samples', 'series')}`);
@@ -82,6 +92,12 @@ export const scenario: Scenario = {
       latency_p50_ms: figure(of((m) => m.latencyP50Ms), 'ms'),
       latency_p99_ms: figure(of((m) => m.latencyP99Ms), 'ms'),
       peak_rss_mib: figure(of((m) => m.peakRssMiB), 'MiB', { note: 'VmHWM over the run (reset at its start)' }),
+      weir_cpu_percent: figure(cpus.map((c) => c.processes.weir), '% of a core', { note: 'weir while sending (all its threads: librdkafka too)' }),
+      kafka_cpu_percent: figure(cpus.map((c) => c.processes.kafka ?? 0), '% of a core', { note: 'the Kafka broker while sending' }),
+      redis_cpu_percent: figure(cpus.map((c) => c.processes.redis ?? 0), '% of a core', { note: 'redis-server while sending' }),
+      loadgen_cpu_percent: figure(cpus.map((c) => c.processes.loadgen), '% of a core', { note: 'the load generator (the bench process) while sending' }),
+      machine_busy_percent: figure(cpus.map((c) => c.machineBusy), '%', { note: `busy share of all ${availableParallelism()} cores while sending` }),
+      others_cpu_percent: figure(cpus.map((c) => c.others), '% of a core', { note: 'everything else on the machine while sending' }),
     };
     const rate = figures.new_series_per_second.value;
     if (rate < TARGET) {
