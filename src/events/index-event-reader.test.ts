@@ -149,4 +149,29 @@ describe('hand-written IndexEvents reader, against protobufjs', () => {
     expect(decoded.batch.metadata).toEqual(batch.metadata);
     expect(decoded.corrupt).toEqual([{ index: 0, reason: 'series hash does not match its labels' }]);
   });
+
+  it('agrees with protobufjs on deeply nested groups, at every message depth', () => {
+    const groups = (n: number) => Buffer.concat([Buffer.alloc(n, 0x4b), Buffer.alloc(n, 0x4c)]); // field 9 start × n, end × n
+    const field = (tag: number, body: Buffer) => Buffer.concat([Buffer.from([tag]), varint(body.length), body]);
+    const varint = (n: number) => {
+      const out: number[] = [];
+      for (; n >= 0x80; n >>>= 7) out.push((n & 0x7f) | 0x80);
+      out.push(n);
+      return Buffer.from(out);
+    };
+    const labels = [{ name: '__name__', value: 'up' }];
+    const hash = Buffer.alloc(8);
+    hash.writeBigUInt64BE(seriesHash(labels));
+    const label = (extra: Buffer) => field(0x12, Buffer.concat([Buffer.from([0x0a, 8]), Buffer.from('__name__'), Buffer.from([0x12, 2]), Buffer.from('up'), extra]));
+    const seriesEvent = (inSeries: Buffer, inLabel: Buffer) => field(0x0a, Buffer.concat([Buffer.from([0x0a, 8]), hash, label(inLabel), inSeries]));
+    for (const n of [1, 98, 99, 100, 101, 102]) {
+      const none = Buffer.alloc(0);
+      const values = [
+        Buffer.concat([seriesEvent(none, none), groups(n)]), // in IndexEvents (depth 0)
+        seriesEvent(groups(n), none), // in a SeriesEvent (depth 1)
+        seriesEvent(none, groups(n)), // in a Label (depth 2)
+      ];
+      for (const value of values) expectSame([value]);
+    }
+  });
 });

@@ -24,8 +24,8 @@ const WIRE_LENGTH = 2;
 const WIRE_START_GROUP = 3;
 const WIRE_END_GROUP = 4;
 const WIRE_FIXED32 = 5;
-/** Nested groups protobufjs skips before it gives up (its Reader.recursionLimit). */
-const MAX_GROUP_DEPTH = 100;
+/** Nesting (messages and groups) protobufjs skips fields at before it gives up (its Reader.recursionLimit). */
+const MAX_DEPTH = 100;
 /** Between label pairs in the bytes Prometheus hashes (as in `seriesHash`). */
 const SEPARATOR = 0xff;
 
@@ -106,8 +106,12 @@ class Reader {
     return end;
   }
 
-  /** Skips a field of `field` (its number) as protobufjs does, groups included, nested up to its limit. */
-  skip(wireType: number, field: number, depth = 0): void {
+  /**
+   * Skips a field of `field` (its number) as protobufjs skips it: groups included, `depth` being the
+   * message's nesting (0 for IndexEvents) plus the groups it is in, at most MAX_DEPTH.
+   */
+  skip(wireType: number, field: number, depth: number): void {
+    if (depth > MAX_DEPTH) throw new ProtoError('max depth exceeded');
     switch (wireType) {
       case WIRE_VARINT:
         this.int64();
@@ -122,8 +126,7 @@ class Reader {
         this.at += 4;
         break;
       case WIRE_START_GROUP:
-        // A (deprecated) group: its fields up to the end-group tag, as protobufjs skips it.
-        if (depth >= MAX_GROUP_DEPTH) throw new ProtoError('max depth exceeded');
+        // A (deprecated) group: its fields up to the end-group tag of the same field number.
         for (;;) {
           const tag = this.tag();
           if ((tag & 7) === WIRE_END_GROUP) {
@@ -198,7 +201,7 @@ function readEvents(r: Reader, series: CanonicalSeries[], metadata: MetricMetada
       strictUtf8(r.buf, r.at, end);
       r.at = end;
     } else {
-      r.skip(wire, field);
+      r.skip(wire, field, 0);
     }
   }
   if (seriesCount === 0 && metadataCount === 0) return { receivedAt, problems: ['message carries neither series nor metadata'] };
@@ -253,7 +256,7 @@ function readSeries(r: Reader): CanonicalSeries | string {
           }
           r.at = stringEnd;
         } else {
-          r.skip(labelTag & 7, labelTag >>> 3);
+          r.skip(labelTag & 7, labelTag >>> 3, 2);
         }
       }
       if (r.at !== end) throw new ProtoError('label past its length');
@@ -285,7 +288,7 @@ function readSeries(r: Reader): CanonicalSeries | string {
     } else if (field === 4 && wire === WIRE_VARINT) {
       last = r.int64();
     } else {
-      r.skip(wire, field);
+      r.skip(wire, field, 1);
     }
   }
   if (hashLength !== 8) return 'series hash does not match its labels';
@@ -307,7 +310,7 @@ function readMetadata(r: Reader): MetricMetadata {
       fields[field - 1] = strictUtf8(r.buf, r.at, end);
       r.at = end;
     } else {
-      r.skip(tag & 7, field);
+      r.skip(tag & 7, field, 1);
     }
   }
   const [metricFamilyName, type, help, unit] = fields;

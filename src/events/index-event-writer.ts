@@ -301,6 +301,7 @@ function writeRawSeries(w: ScratchWriter, batch: HashedSeriesBatch, c: number): 
     const labelLength = varintAt(buf, p + 1, labelsEnd);
     if (labelLength < 0) return rewind(w, seriesAt);
     const labelEnd = varintEnd + labelLength;
+    if (labelEnd > labelsEnd) return rewind(w, seriesAt);
     let q = varintEnd;
     if (buf[q] !== LABEL_NAME) return rewind(w, seriesAt);
     const nameLength = varintAt(buf, q + 1, labelEnd);

@@ -99,7 +99,8 @@ export class HashedSeriesBatch implements SeriesBatch {
     const hashHi = new Uint32Array(n);
     const hashLo = new Uint32Array(n);
     const prebuilt: Array<CanonicalSeries | undefined> = [];
-    let ranges: Float64Array | undefined;
+    // A batch with merged ranges of its own passes them on; otherwise they are made at the first repeat.
+    let ranges: Float64Array | undefined = this.ranges !== undefined ? new Float64Array(2 * n) : undefined;
     // Which candidate of this batch each new slot came from.
     const source = new Int32Array(n);
     // Slot by its hash's low half; a low half shared by different hashes goes to `collided`.

@@ -139,6 +139,14 @@ describe.each(adapters)('Kafka client conformance: %s adapter', (adapter) => {
     for (const m of recorder.messages) expect(m.partition).toBe(javaPartitionOf(m.key!, 3));
   });
 
+  it("sends more of one partition's bytes in one send than the broker takes in one batch (1 MiB)", async () => {
+    const topic = await newTopic(2);
+    // 6 × 300 KiB for partition 0 (past max.message.bytes together), and a little for partition 1.
+    const big = Array.from({ length: 6 }, (_, i) => ({ key: null, value: Buffer.alloc(300 * 1024, 65 + i), partition: 0 }));
+    await newProducer().send(topic, [...big, { key: null, value: Buffer.from('small'), partition: 1 }]);
+    expect((await admin.fetchTopicOffsets(topic)).map((p) => Number(p.high))).toEqual([6, 1]);
+  });
+
   it('compresses with every codec the adapter supports', async () => {
     for (const compression of client.capabilities.compression) {
       const topic = await newTopic(1);

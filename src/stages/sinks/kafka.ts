@@ -19,7 +19,9 @@ export const kafkaSinkConfig = z.strictObject({
   max_message_bytes: byteSize().prefault(`${DEFAULT_MAX_MESSAGE_BYTES / 1024}KiB`).describe(
     "A batch's message for a partition is closed once it holds this many bytes, and the rest goes in another; keep it well under the topic's max.message.bytes (1 MiB by default).",
   ),
-  partitions_refresh: duration().prefault('1m').describe('How often the topic\'s partition count is asked again (in the background), so that added partitions get series.'),
+  partitions_refresh: duration().prefault('1m').describe(
+    "How often the topic's partition count is asked again (in the background). Added partitions get series once the larger count has been answered for 6 minutes (producers learn of new partitions within 5).",
+  ),
   linger: duration().prefault('5ms').describe(
     'confluent adapter: how long librdkafka gathers messages before a produce request, so that batches in flight at the same time share requests (librdkafka linger.ms; adds up to this much latency). The kafkajs adapter sends each batch as it comes.',
   ),
