@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.js';
-import { BucketLayout, dedupTierMetrics, MAX_GROUP_FIELDS, RedisDedupTier, type PipelineReplies, type RedisCommand } from './redis-tier.js';
+import { BucketLayout, dedupTierMetrics, MAX_GROUP_FIELDS, readStoredTimes, RedisDedupTier, type PipelineReplies, type RedisCommand } from './redis-tier.js';
 
 describe('BucketLayout', () => {
   it('sizes buckets from the expected series: 32 to 64 series each, within 4..24 bits', () => {
@@ -153,9 +153,7 @@ const storedTimes = (seconds: number) => async (commands: RedisCommand[]): Promi
   commands.map((command) => {
     if (command[0] !== 'evalshaBuffer') return [null, 'PONG'];
     const fields = unpackGroups({ fieldBytes: Number(command[4]) } as BucketLayout, command[5] as Buffer).reduce((n, g) => n + g.fields.length, 0);
-    const times = Buffer.alloc(4 * fields);
-    for (let f = 0; f < fields; f++) times.writeUInt32BE(seconds, 4 * f);
-    return [null, times];
+    return [null, Buffer.from(Array.from({ length: fields }, () => String(seconds)).join(','))];
   });
 
 /**
@@ -172,7 +170,7 @@ class ScriptingRedis {
   readonly scripts = new Set<string>();
   answer = async (commands: RedisCommand[]): Promise<PipelineReplies> => commands.map((command) => this.run(command));
 
-  private run([name, scriptOrSha, , prefix, w, packed, at, lifetimes]: RedisCommand): [Error | null, unknown] {
+  private run([name, scriptOrSha, , prefix, w, packed, at, flags, lifetimes]: RedisCommand): [Error | null, unknown] {
     if (name === 'ping') return [null, 'PONG'];
     if (name.startsWith('evalsha') && !this.scripts.has(String(scriptOrSha))) {
       return [Object.assign(new Error('NOSCRIPT No matching script. Please use EVAL.'), { name: 'ReplyError' }), null];
@@ -180,18 +178,18 @@ class ScriptingRedis {
     if (!name.startsWith('evalsha')) this.scripts.add(createHash('sha1').update(String(scriptOrSha)).digest('hex'));
     const groups = unpackGroups({ fieldBytes: Number(w) }, packed as Buffer);
     if (at === undefined) {
-      const values = groups.flatMap((g) => g.fields.map((f) => Number(this.hashes.get(`${String(prefix)}${g.bucket.toString(16)}`)?.get(f.toString('hex')) ?? 0)));
-      const times = Buffer.alloc(4 * values.length);
-      values.forEach((v, i) => times.writeUInt32BE(v, 4 * i));
-      return [null, times];
+      const values = groups.flatMap((g) => g.fields.map((f) => this.hashes.get(`${String(prefix)}${g.bucket.toString(16)}`)?.get(f.toString('hex')) ?? ''));
+      return [null, Buffer.from(values.join(','))];
     }
     const expiries: number[] = [];
+    let given = 0;
     groups.forEach((g, k) => {
       const key = `${String(prefix)}${g.bucket.toString(16)}`;
       const hash = this.hashes.get(key) ?? new Map<string, string>();
       this.hashes.set(key, hash);
       for (const f of g.fields) hash.set(f.toString('hex'), String(at));
-      const lifetime = (lifetimes as Buffer).readDoubleBE(8 * k);
+      // One flag byte per group; lifetimes only for the flagged ones.
+      const lifetime = (flags as Buffer)[k] === 1 ? (lifetimes as Buffer).readDoubleBE(8 * given++) : 0;
       this.lifetimesSeen.push(lifetime);
       if (lifetime > 0) {
         // PEXPIRE NX, then PEXPIRETIME.
@@ -212,6 +210,23 @@ async function until(condition: () => boolean, ms = 2000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+describe('readStoredTimes', () => {
+  it("reads a lookup's comma-joined decimal seconds; absent, zero, out-of-range or garbled values count as absent", () => {
+    const read = (text: string, expected: number) => {
+      const found: Array<[number, number]> = [];
+      const count = readStoredTimes(Buffer.from(text), expected, (f, seconds) => found.push([f, seconds]));
+      return { count, found };
+    };
+    expect(read('1763720000,,42', 3)).toEqual({ count: 3, found: [[0, 1763720000], [2, 42]] });
+    expect(read('', 1)).toEqual({ count: 1, found: [] });
+    expect(read(',', 2)).toEqual({ count: 2, found: [] });
+    expect(read('0,4294967295,4294967296,12345678901,12a,-5', 6)).toEqual({ count: 6, found: [[1, 4294967295]] });
+    // Not as many values as fields: the answer is not trusted.
+    expect(read('1,2,3', 2).count).toBe(-1);
+    expect(read('1,2', 3).count).toBe(2);
+  });
+});
 
 describe('RedisDedupTier', () => {
   it('sends a whole lookup as one pipeline of script calls, a thousand buckets each', async () => {
@@ -244,7 +259,8 @@ describe('RedisDedupTier', () => {
     const [command] = client.sent[0];
     expect(command[0]).toBe('evalshaBuffer');
     const groups = unpackGroups(new BucketLayout('p', 1000), command[5] as Buffer).length;
-    const packedLifetimes = command[7] as Buffer;
+    expect([...(command[7] as Buffer)].every((flag) => flag === 1)).toBe(true);
+    const packedLifetimes = command[8] as Buffer;
     const lifetimes = Array.from({ length: packedLifetimes.length / 8 }, (_, g) => packedLifetimes.readDoubleBE(8 * g));
     expect(command[6]).toBe(String((NOW + 999 - 999) / 1000));
     expect(lifetimes).toHaveLength(groups);

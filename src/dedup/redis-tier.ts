@@ -151,6 +151,35 @@ const HIGH_HALF = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 /** Positions within a batch in a group sort key (see `group`): 2^29, so bucket (< 2^24) × this stays exact. */
 const POSITION_SPAN = 2 ** 29;
 
+/**
+ * Reads a lookup's answer: `expected` values joined by ',', each decimal seconds or '' (absent).
+ * Calls `found` with each present one in 1..2^32-1 (anything else counts as absent); returns how
+ * many values there were (-1 when the answer is not of that shape).
+ */
+export function readStoredTimes(values: Buffer, expected: number, found: (field: number, seconds: number) => void): number {
+  let field = 0;
+  let seconds = 0;
+  let digits = 0;
+  let valid = true;
+  for (let i = 0; i <= values.length; i++) {
+    const c = i < values.length ? values[i] : 0x2c;
+    if (c === 0x2c) {
+      if (field >= expected) return -1;
+      if (valid && digits > 0 && digits <= 10 && seconds > 0 && seconds <= 0xffffffff) found(field, seconds);
+      field++;
+      seconds = 0;
+      digits = 0;
+      valid = true;
+    } else if (c >= 0x30 && c <= 0x39) {
+      seconds = seconds * 10 + (c - 0x30);
+      digits++;
+    } else {
+      valid = false;
+    }
+  }
+  return field;
+}
+
 /** The bucket of each group of a packed chunk, in order. */
 function groupBuckets(chunk: PackedChunk, fieldBytes: number): Uint32Array {
   const buckets = new Uint32Array(chunk.groups);
@@ -175,61 +204,60 @@ export interface Grouped {
 }
 
 /**
- * Each bucket is one HMGET (lookup) or HSET + PEXPIRE (mark), run server-side by a script over up
- * to a thousand buckets. ioredis spends several µs of CPU on each argument it sends and each reply
- * element it parses, so a call carries everything packed in one binary argument (bucket numbers,
- * field counts, fields; the script names the keys) and a lookup answers in one binary string: a
- * 500-series lookup and mark cost a few arguments instead of a thousand keys and 500 replies.
- * The scripts name keys they are not given in KEYS: fine on a single server or a primary, which is
- * what the resource supports (not Redis Cluster).
+ * Each bucket is one HGET/HMGET (lookup) or HSET (mark; PEXPIRE when the bucket's expiry is not
+ * known), run server-side by a script over up to a thousand buckets. ioredis spends several µs of
+ * CPU on each argument it sends and each reply element it parses, so a call carries everything
+ * packed in one binary argument (bucket numbers, field counts, fields; the script names the keys)
+ * and a lookup answers in one string: a 500-series lookup and mark cost a few arguments instead
+ * of a thousand keys and 500 replies. The scripts do as little per field as they can (Redis
+ * spends as long on the Lua around a call as on the call). They name keys they are not given in
+ * KEYS: fine on a single server or a primary, which is what the resource supports (not Redis
+ * Cluster).
  *
  * ARGV[1]: key prefix (`<prefix>:<bits>:`); ARGV[2]: field width; ARGV[3]: the packed groups.
- * Returns each field's stored time (u32 BE seconds, 0 if absent), in packed order.
+ * Returns each field's stored value (decimal seconds, '' if absent), in packed order, joined by ','.
  */
 export const LOOKUP_SCRIPT = `
 local prefix, w, packed = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local out, k, pos, len = {}, 0, 1, #packed
-local hget, hmget, call, sub, fmt, unpack, pack = 'HGET', 'HMGET', redis.call, string.sub, string.format, unpack, struct.pack
+local call, sub, fmt, sunpack = redis.call, string.sub, string.format, struct.unpack
 while pos < len do
   local bucket, n
-  bucket, n, pos = struct.unpack('>I4H', packed, pos)
+  bucket, n, pos = sunpack('>I4H', packed, pos)
   local key = prefix .. fmt('%x', bucket)
   if n == 1 then
-    local t = tonumber(call(hget, key, sub(packed, pos, pos + w - 1)))
-    pos = pos + w
-    if t == nil or t < 0 or t > 4294967295 then t = 0 end
     k = k + 1
-    out[k] = pack('>I4', t)
+    out[k] = call('HGET', key, sub(packed, pos, pos + w - 1)) or ''
+    pos = pos + w
   else
     local fields = {}
     for j = 1, n do
       fields[j] = sub(packed, pos, pos + w - 1)
       pos = pos + w
     end
-    local values = call(hmget, key, unpack(fields))
+    local values = call('HMGET', key, unpack(fields))
     for j = 1, n do
-      local t = tonumber(values[j])
-      if t == nil or t < 0 or t > 4294967295 then t = 0 end
       k = k + 1
-      out[k] = pack('>I4', t)
+      out[k] = values[j] or ''
     end
   end
 end
-return table.concat(out)`;
+return table.concat(out, ',')`;
 
 /**
- * As LOOKUP_SCRIPT, then ARGV[4]: the time to store (decimal seconds); ARGV[5]: each group's key
- * lifetime in ms (a BE double each), 0 where the caller knows the key has one already. For each
- * group given a lifetime (in order), returns when its key expires (PEXPIRETIME, BE double ms).
+ * As LOOKUP_SCRIPT, then ARGV[4]: the time to store (decimal seconds); ARGV[5]: one byte per
+ * group, 1 where the key is to be given a lifetime (the tier does not know its expiry), else 0;
+ * ARGV[6]: those groups' lifetimes in ms (a BE double each, in order). For each of them, returns
+ * when its key expires (PEXPIRETIME, a BE double, ms).
  */
 export const MARK_SCRIPT = `
-local prefix, w, packed, at, lifetimes = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
-local pos, len, k, out = 1, #packed, 0, {}
-local call, sub, fmt, unpack, sunpack = redis.call, string.sub, string.format, unpack, struct.unpack
+local prefix, w, packed, at, flags, lifetimes = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local pos, len, g, t, out = 1, #packed, 0, 0, {}
+local call, sub, fmt, byte, sunpack = redis.call, string.sub, string.format, string.byte, struct.unpack
 while pos < len do
   local bucket, n
   bucket, n, pos = sunpack('>I4H', packed, pos)
-  k = k + 1
+  g = g + 1
   local key = prefix .. fmt('%x', bucket)
   if n == 1 then
     call('HSET', key, sub(packed, pos, pos + w - 1), at)
@@ -243,10 +271,10 @@ while pos < len do
     end
     call('HSET', key, unpack(args))
   end
-  local lifetime = sunpack('>d', lifetimes, 8 * k - 7)
-  if lifetime > 0 then
-    call('PEXPIRE', key, lifetime, 'NX')
-    out[#out + 1] = struct.pack('>d', call('PEXPIRETIME', key))
+  if byte(flags, g) == 1 then
+    t = t + 1
+    call('PEXPIRE', key, sunpack('>d', lifetimes, 8 * t - 7), 'NX')
+    out[t] = struct.pack('>d', call('PEXPIRETIME', key))
   end
 end
 return table.concat(out)`;
@@ -397,17 +425,13 @@ export class RedisDedupTier implements DedupTier {
     let p = 0;
     replies.forEach(([err, reply], c) => {
       const fields = chunks[c].fields;
-      const times = reply as Buffer;
-      if (err || !Buffer.isBuffer(times) || times.length !== 4 * fields) {
-        this.replyError('lookup', err ?? new Error(`redis: lookup answered ${describeReply(reply)} for ${fields} fields`));
-        p += fields;
-        return;
-      }
-      for (let f = 0; f < fields; f++, p++) {
-        const seconds = times.readUInt32BE(4 * f);
-        // 0: absent. Older than ttl: the bucket outlived it (jitter) but the entry is no longer trusted.
-        if (seconds !== 0 && seconds * 1000 > staleAt) answers[order[p]] = seconds * 1000;
-      }
+      const values = reply as Buffer;
+      const read = err || !Buffer.isBuffer(values) ? -1 : readStoredTimes(values, fields, (f, seconds) => {
+        // Older than ttl: the bucket outlived it (jitter) but the entry is no longer trusted.
+        if (seconds * 1000 > staleAt) answers[order[p + f]] = seconds * 1000;
+      });
+      if (read !== fields) this.replyError('lookup', err ?? new Error(`redis: lookup answered ${describeReply(reply)} for ${fields} fields`));
+      p += fields;
     });
     return answers;
   }
@@ -423,16 +447,18 @@ export class RedisDedupTier implements DedupTier {
     const now = this.now();
     const ttlSet: number[][] = [];
     const argvs = chunks.map((chunk) => {
-      const lifetimes = Buffer.allocUnsafe(8 * chunk.groups);
+      const flags = Buffer.allocUnsafe(chunk.groups);
       const buckets = groupBuckets(chunk, layout.fieldBytes);
       const asked: number[] = [];
       for (let g = 0; g < chunk.groups; g++) {
         const known = this.expiresAt !== undefined && this.expiresAt[buckets[g]] - EXPIRY_MARGIN_MS > now;
-        lifetimes.writeDoubleBE(known ? 0 : this.bucketLifetime(), 8 * g);
+        flags[g] = known ? 0 : 1;
         if (!known) asked.push(buckets[g]);
       }
+      const lifetimes = Buffer.allocUnsafe(8 * asked.length);
+      for (let i = 0; i < asked.length; i++) lifetimes.writeDoubleBE(this.bucketLifetime(), 8 * i);
       ttlSet.push(asked);
-      return [layout.keyPrefix, layout.fieldBytes, chunk.packed, seconds, lifetimes];
+      return [layout.keyPrefix, layout.fieldBytes, chunk.packed, seconds, flags, lifetimes];
     });
     try {
       const replies = await this.runScripts(MARK, argvs);
