@@ -43,7 +43,8 @@ const expectSame = (values: Array<Uint8Array | null>) => {
   expect(decoded.batch.series).toEqual(reference.batch.series);
   expect(decoded.batch.metadata).toEqual(reference.batch.metadata);
   expect(decoded.corrupt.map((c) => c.index)).toEqual(reference.corrupt.map((c) => c.index));
-  if (reference.batch.series.length + reference.batch.metadata.length + reference.corrupt.length > 0 && values.some(Boolean)) {
+  // Where no message could be read, both fall back to the clock (Date.now()), a millisecond apart at times.
+  if (reference.batch.series.length + reference.batch.metadata.length > 0) {
     expect(decoded.batch.receivedAt).toBe(reference.batch.receivedAt);
   }
   return decoded;

@@ -115,11 +115,17 @@ class ScratchWriter {
     if (n === 0) return;
     this.buf[this.at++] = tag;
     if (n > 0 && Number.isSafeInteger(n)) {
-      while (n >= 0x80) {
+      // Past 31 bits with float arithmetic (a ms timestamp takes two steps), then with int32 ops.
+      while (n > 0x7fffffff) {
         this.buf[this.at++] = (n % 128) | 0x80;
         n = Math.floor(n / 128);
       }
-      this.buf[this.at++] = n;
+      let m = n | 0;
+      while (m >= 0x80) {
+        this.buf[this.at++] = (m & 0x7f) | 0x80;
+        m >>>= 7;
+      }
+      this.buf[this.at++] = m;
       return;
     }
     // Negative (or not an integer: truncated, as protobufjs does): 64-bit two's complement, 10 bytes.
@@ -293,33 +299,51 @@ function writeRawSeries(w: ScratchWriter, batch: HashedSeriesBatch, c: number): 
   const labelsEnd = labelsAt + length;
   if (length > 64) buf.set(from.subarray(start, start + length), labelsAt);
   else for (let i = 0; i < length; i++) buf[labelsAt + i] = from[start + i];
-  let previousAt = 0;
-  let previousLength = -1;
-  for (let p = labelsAt; p < labelsEnd; ) {
-    if (buf[p] !== TIMESERIES_LABEL) return rewind(w, seriesAt);
-    buf[p] = SERIES_LABEL;
-    const labelLength = varintAt(buf, p + 1, labelsEnd);
-    if (labelLength < 0) return rewind(w, seriesAt);
-    const labelEnd = varintEnd + labelLength;
-    if (labelEnd > labelsEnd) return rewind(w, seriesAt);
-    let q = varintEnd;
-    if (buf[q] !== LABEL_NAME) return rewind(w, seriesAt);
-    const nameLength = varintAt(buf, q + 1, labelEnd);
-    if (nameLength <= 0) return rewind(w, seriesAt);
-    const nameAt = varintEnd;
-    q = nameAt + nameLength;
-    if (q >= labelEnd || buf[q] !== LABEL_VALUE) return rewind(w, seriesAt);
-    const valueLength = varintAt(buf, q + 1, labelEnd);
-    if (valueLength <= 0 || varintEnd + valueLength !== labelEnd) return rewind(w, seriesAt);
-    if (previousLength >= 0 && !nameAfter(buf, previousAt, previousLength, nameAt, nameLength)) return rewind(w, seriesAt);
-    previousAt = nameAt;
-    previousLength = nameLength;
-    p = labelEnd;
-  }
+  if (batch.canonicalAsSent(c)) {
+    // Checked by canonicalize: only each label's field number changes.
+    for (let p = labelsAt; p < labelsEnd; ) {
+      buf[p] = SERIES_LABEL;
+      const labelLength = varintAt(buf, p + 1, labelsEnd);
+      if (labelLength < 0) return rewind(w, seriesAt);
+      p = varintEnd + labelLength;
+    }
+  } else if (!canonicalLabelBytes(buf, labelsAt, labelsEnd)) return rewind(w, seriesAt);
   w.at = labelsEnd;
   w.int64Field(SERIES_FIRST, batch.firstTimestamp(c));
   w.int64Field(SERIES_LAST, batch.lastTimestamp(c));
   w.close(seriesAt, SERIES_LENGTH_RESERVE);
+  return true;
+}
+
+/**
+ * Changes each label field's number in `buf[start..end)` (a copy of a TimeSeries' label fields)
+ * to SeriesEvent's, checking on the way that the labels are canonical as they are: every label a
+ * non-empty name then a non-empty value, names strictly increasing.
+ */
+function canonicalLabelBytes(buf: Buffer, labelsAt: number, labelsEnd: number): boolean {
+  let previousAt = 0;
+  let previousLength = -1;
+  for (let p = labelsAt; p < labelsEnd; ) {
+    if (buf[p] !== TIMESERIES_LABEL) return false;
+    buf[p] = SERIES_LABEL;
+    const labelLength = varintAt(buf, p + 1, labelsEnd);
+    if (labelLength < 0) return false;
+    const labelEnd = varintEnd + labelLength;
+    if (labelEnd > labelsEnd) return false;
+    let q = varintEnd;
+    if (buf[q] !== LABEL_NAME) return false;
+    const nameLength = varintAt(buf, q + 1, labelEnd);
+    if (nameLength <= 0) return false;
+    const nameAt = varintEnd;
+    q = nameAt + nameLength;
+    if (q >= labelEnd || buf[q] !== LABEL_VALUE) return false;
+    const valueLength = varintAt(buf, q + 1, labelEnd);
+    if (valueLength <= 0 || varintEnd + valueLength !== labelEnd) return false;
+    if (previousLength >= 0 && !nameAfter(buf, previousAt, previousLength, nameAt, nameLength)) return false;
+    previousAt = nameAt;
+    previousLength = nameLength;
+    p = labelEnd;
+  }
   return true;
 }
 

@@ -30,7 +30,17 @@ export class HashedSeriesBatch implements SeriesBatch {
      * subset that merged the same series seen twice); else `request.times` has them.
      */
     private readonly ranges?: Float64Array,
+    /**
+     * Per candidate, 1 where canonicalize found the label bytes canonical as they are (sorted, no
+     * empty value): an encoder may copy them without checking that again.
+     */
+    private readonly asSent?: Uint8Array,
   ) {}
+
+  /** Whether candidate `c`'s label bytes are known to be its canonical labels as they are. */
+  canonicalAsSent(c: number): boolean {
+    return this.asSent !== undefined && this.asSent[c] === 1;
+  }
 
   get series(): CanonicalSeries[] {
     if (this.all === undefined) {
@@ -99,6 +109,7 @@ export class HashedSeriesBatch implements SeriesBatch {
     const hashHi = new Uint32Array(n);
     const hashLo = new Uint32Array(n);
     const prebuilt: Array<CanonicalSeries | undefined> = [];
+    const asSent = this.asSent !== undefined ? new Uint8Array(n) : undefined;
     // A batch with merged ranges of its own passes them on; otherwise they are made at the first repeat.
     let ranges: Float64Array | undefined = this.ranges !== undefined ? new Float64Array(2 * n) : undefined;
     // Which candidate of this batch each new slot came from.
@@ -132,13 +143,14 @@ export class HashedSeriesBatch implements SeriesBatch {
       hashHi[size] = hi;
       hashLo[size] = lo;
       prebuilt[size] = this.prebuilt[c];
+      if (asSent !== undefined) asSent[size] = this.asSent![c];
       if (ranges !== undefined) {
         ranges[2 * size] = this.firstTimestamp(c);
         ranges[2 * size + 1] = this.lastTimestamp(c);
       }
       size++;
     }
-    return new HashedSeriesBatch(this.request, seriesIndex, hashHi, hashLo, size, prebuilt, metadata, this.receivedAt, this.counts, ranges);
+    return new HashedSeriesBatch(this.request, seriesIndex, hashHi, hashLo, size, prebuilt, metadata, this.receivedAt, this.counts, ranges, asSent);
   }
 
   private buildOne(candidate: number): CanonicalSeries {

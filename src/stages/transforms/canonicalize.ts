@@ -116,6 +116,7 @@ function canonicalizeRaw(req: RawWriteRequestV1, config: CanonicalizeConfig, now
   const hashHi = new Uint32Array(count);
   const hashLo = new Uint32Array(count);
   const prebuilt: Array<CanonicalSeries | undefined> = [];
+  const asSent = new Uint8Array(count);
   const { bytes, bounds, labelHashes } = req;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let size = 0;
@@ -128,6 +129,7 @@ function canonicalizeRaw(req: RawWriteRequestV1, config: CanonicalizeConfig, now
     } else if (raw.hash(bytes, view, start, end)) {
       hashHi[size] = raw.hi;
       hashLo[size] = raw.lo;
+      asSent[size] = 1;
       cache.store(labelHashes[i], bytes, view, start, end, raw.hi, raw.lo);
     } else {
       const series = canonicalSeries(req.seriesAt(i), i, config, now, invalid);
@@ -141,7 +143,7 @@ function canonicalizeRaw(req: RawWriteRequestV1, config: CanonicalizeConfig, now
     size++;
   }
   return {
-    batch: new HashedSeriesBatch(req, seriesIndex, hashHi, hashLo, size, prebuilt, requestMetadata(req), now, countWriteRequest(req)),
+    batch: new HashedSeriesBatch(req, seriesIndex, hashHi, hashLo, size, prebuilt, requestMetadata(req), now, countWriteRequest(req), undefined, asSent),
     invalid,
   };
 }
