@@ -13,6 +13,7 @@
  */
 import { hashHigh, metadataHash, type CanonicalSeries, type SeriesBatch } from '../remote-write/canonical.js';
 import { isHashedSeriesBatch, type HashedSeriesBatch } from '../remote-write/hashed-batch.js';
+import { lengthEnd, readLength } from '../remote-write/raw-request.js';
 import type { MetricMetadata } from '../remote-write/types.js';
 
 // Tags: field number << 3 | wire type (0 varint, 2 length-delimited).
@@ -258,24 +259,6 @@ function writeSeries(w: ScratchWriter, s: CanonicalSeries): void {
   w.close(seriesAt, SERIES_LENGTH_RESERVE);
 }
 
-/** Set by `varintAt`: where the varint it read ends. */
-let varintEnd = 0;
-
-/** An unsigned varint of at most 4 bytes at `at` (lengths inside a request's series), or -1. */
-function varintAt(buf: Uint8Array, at: number, end: number): number {
-  let value = 0;
-  for (let shift = 0; shift < 28; shift += 7) {
-    if (at >= end) return -1;
-    const byte = buf[at++];
-    value |= (byte & 0x7f) << shift;
-    if (byte < 0x80) {
-      varintEnd = at;
-      return value;
-    }
-  }
-  return -1;
-}
-
 /**
  * Candidate `c` of a raw request, its labels copied from the request's bytes with each label's
  * field number changed: when those labels are canonical as they are (every label a non-empty name
@@ -303,9 +286,9 @@ function writeRawSeries(w: ScratchWriter, batch: HashedSeriesBatch, c: number): 
     // Checked by canonicalize: only each label's field number changes.
     for (let p = labelsAt; p < labelsEnd; ) {
       buf[p] = SERIES_LABEL;
-      const labelLength = varintAt(buf, p + 1, labelsEnd);
+      const labelLength = readLength(buf, p + 1, labelsEnd);
       if (labelLength < 0) return rewind(w, seriesAt);
-      p = varintEnd + labelLength;
+      p = lengthEnd + labelLength;
     }
   } else if (!canonicalLabelBytes(buf, labelsAt, labelsEnd)) return rewind(w, seriesAt);
   w.at = labelsEnd;
@@ -326,19 +309,19 @@ function canonicalLabelBytes(buf: Buffer, labelsAt: number, labelsEnd: number): 
   for (let p = labelsAt; p < labelsEnd; ) {
     if (buf[p] !== TIMESERIES_LABEL) return false;
     buf[p] = SERIES_LABEL;
-    const labelLength = varintAt(buf, p + 1, labelsEnd);
+    const labelLength = readLength(buf, p + 1, labelsEnd);
     if (labelLength < 0) return false;
-    const labelEnd = varintEnd + labelLength;
+    const labelEnd = lengthEnd + labelLength;
     if (labelEnd > labelsEnd) return false;
-    let q = varintEnd;
+    let q = lengthEnd;
     if (buf[q] !== LABEL_NAME) return false;
-    const nameLength = varintAt(buf, q + 1, labelEnd);
+    const nameLength = readLength(buf, q + 1, labelEnd);
     if (nameLength <= 0) return false;
-    const nameAt = varintEnd;
+    const nameAt = lengthEnd;
     q = nameAt + nameLength;
     if (q >= labelEnd || buf[q] !== LABEL_VALUE) return false;
-    const valueLength = varintAt(buf, q + 1, labelEnd);
-    if (valueLength <= 0 || varintEnd + valueLength !== labelEnd) return false;
+    const valueLength = readLength(buf, q + 1, labelEnd);
+    if (valueLength <= 0 || lengthEnd + valueLength !== labelEnd) return false;
     if (previousLength >= 0 && !nameAfter(buf, previousAt, previousLength, nameAt, nameLength)) return false;
     previousAt = nameAt;
     previousLength = nameLength;

@@ -80,11 +80,11 @@ export function decodedMetadataCacheSize(): { entries: number; bytes: number } {
   return { entries: decodedMetadata.size, bytes: decodedMetadataBytes };
 }
 
-/** Set by readLength: where the length-delimited bytes start. */
-let lengthEnd = 0;
+/** Set by readLength: where the length-delimited bytes start (a live binding for importers). */
+export let lengthEnd = 0;
 
-/** A varint length of at most 4 bytes (< 2^28) at `pos`, or -1. */
-function readLength(bytes: Uint8Array, pos: number, end: number): number {
+/** A varint length of at most 4 bytes (< 2^28) at `pos`, or -1; `lengthEnd` is where it ends. */
+export function readLength(bytes: Uint8Array, pos: number, end: number): number {
   let value = 0;
   for (let shift = 0; shift < 28; shift += 7) {
     if (pos >= end) return -1;
