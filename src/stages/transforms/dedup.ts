@@ -70,16 +70,28 @@ type DedupConfig = z.output<typeof dedupConfig>;
 async function dedupBatch(msg: Message<SeriesBatch>, tiers: DedupTier[], config: DedupConfig, marks: PendingMarks, logger: Logger): Promise<Message<SeriesBatch> | null> {
   const batch = msg.payload;
   const now = Date.now();
-  const seriesHashes = batch.series.map((s) => s.hash);
+  // Series, then metadata, as hash halves: the tiers are asked and marked as for a hashed batch.
   const metaHashes = config.metadata ? batch.metadata.map(metadataHash) : [];
-  const fresh = await unseen([...seriesHashes, ...metaHashes], tiers, 0, now - config.refresh_after, logger);
-  const series = batch.series.filter((s) => fresh.has(s.hash));
-  const freshMeta = config.metadata ? metaHashes.filter((h) => fresh.has(h)) : [];
-  const metadata = config.metadata ? batch.metadata.filter((_, i) => fresh.has(metaHashes[i])) : batch.metadata;
+  const hashes = [...batch.series.map((s) => s.hash), ...metaHashes];
+  const hi = Uint32Array.from(hashes, hashHigh);
+  const lo = Uint32Array.from(hashes, hashLow);
+  const fresh = await unseenPairs(hi, lo, hashes.length, tiers, 0, now - config.refresh_after, logger);
+  const seriesCount = batch.series.length;
+  const series = batch.series.filter((_, i) => fresh[i] === 1);
+  const metadata = config.metadata ? batch.metadata.filter((_, j) => fresh[seriesCount + j] === 1) : batch.metadata;
   if (series.length === 0 && metadata.length === 0) return null;
 
-  const dispatched = [...series.map((s) => s.hash), ...freshMeta];
-  msg.delivery.onAcked(() => marks.start(() => markEverywhere(tiers, dispatched, now, logger)));
+  // What is dispatched: the fresh positions, series and metadata alike.
+  const dispatchedHi: number[] = [];
+  const dispatchedLo: number[] = [];
+  for (let k = 0; k < hashes.length; k++) {
+    if (fresh[k] === 0) continue;
+    dispatchedHi.push(hi[k]);
+    dispatchedLo.push(lo[k]);
+  }
+  const markHi = Uint32Array.from(dispatchedHi);
+  const markLo = Uint32Array.from(dispatchedLo);
+  msg.delivery.onAcked(() => marks.start(() => markPairsEverywhere(tiers, markHi, markLo, markHi.length, now, logger)));
   return msg.with({ ...batch, series, metadata });
 }
 
@@ -159,8 +171,9 @@ function dedupHashedBatch(msg: Message<HashedSeriesBatch>, tiers: DedupTier[], c
 }
 
 /**
- * `unseen` for hashes as uint32 halves: per hash, 1 when no tier from `startAt` on has seen it
- * since `freshAfter`. Tiers without `lookupPairs`/`markPairs` are asked with BigInts.
+ * Per hash (as uint32 halves), 1 when no tier from `startAt` on has seen it since `freshAfter`;
+ * tiers that know a hash teach the tiers before them (all of them, also those before `startAt`).
+ * Tiers without `lookupPairs`/`markPairs` are asked with BigInts.
  */
 async function unseenPairs(hi: Uint32Array, lo: Uint32Array, count: number, tiers: DedupTier[], startAt: number, freshAfter: number, logger: Logger): Promise<Uint8Array> {
   const fresh = new Uint8Array(count).fill(1);
@@ -253,61 +266,4 @@ async function markPairsEach(tier: DedupTier, hi: Uint32Array, lo: Uint32Array, 
     const groupLo = Uint32Array.from(group, (k) => lo[k]);
     await markPairsEverywhere([tier], groupHi, groupLo, group.length, time, logger);
   }
-}
-
-/**
- * The hashes no tier from `startAt` on has seen since `freshAfter`; tiers that know a hash teach
- * the tiers before them (all of them, also those before `startAt`).
- */
-async function unseen(hashes: bigint[], tiers: DedupTier[], startAt: number, freshAfter: number, logger: Logger): Promise<Set<bigint>> {
-  let pending = hashes;
-  const backfill: Array<{ upTo: number; hashes: bigint[]; at: number[] }> = [];
-  for (let t = startAt; t < tiers.length && pending.length > 0; t++) {
-    const tier = tiers[t];
-    if (!tier.healthy()) continue;
-    let answers: Array<number | undefined>;
-    try {
-      answers = await tier.lookup(pending);
-    } catch (err) {
-      // A tier that fails only costs duplicates, never loss: treat everything as unknown.
-      logger.warn({ tier: tier.name, err: String(err) }, 'dedup tier lookup failed; passing series on');
-      continue;
-    }
-    const next: bigint[] = [];
-    const known: bigint[] = [];
-    const knownAt: number[] = [];
-    answers.forEach((at, i) => {
-      if (at !== undefined && at > freshAfter) {
-        known.push(pending[i]);
-        knownAt.push(at);
-      } else next.push(pending[i]);
-    });
-    if (t > 0 && known.length > 0) backfill.push({ upTo: t, hashes: known, at: knownAt });
-    pending = next;
-  }
-  for (const b of backfill) {
-    for (let t = 0; t < b.upTo; t++) {
-      await markEach(tiers[t], b.hashes, b.at, logger);
-    }
-  }
-  return new Set(pending);
-}
-
-async function markEverywhere(tiers: DedupTier[], hashes: bigint[], at: number, logger: Logger): Promise<void> {
-  if (hashes.length === 0) return;
-  await Promise.all(
-    tiers.map((tier) =>
-      tier.mark(hashes, at).catch((err: unknown) => {
-        // The data is already delivered; failing to remember it only means a duplicate later.
-        logger.warn({ tier: tier.name, err: String(err) }, 'dedup tier mark failed');
-      }),
-    ),
-  );
-}
-
-async function markEach(tier: DedupTier, hashes: bigint[], at: number[], logger: Logger): Promise<void> {
-  // Group by time so a tier gets few calls: backfilled entries keep the time the later tier had.
-  const byTime = new Map<number, bigint[]>();
-  hashes.forEach((h, i) => byTime.set(at[i], [...(byTime.get(at[i]) ?? []), h]));
-  for (const [time, group] of byTime) await markEverywhere([tier], group, time, logger);
 }
