@@ -13,6 +13,7 @@
  */
 import { hashHigh, metadataHash, type CanonicalSeries, type SeriesBatch } from '../remote-write/canonical.js';
 import { isHashedSeriesBatch, type HashedSeriesBatch } from '../remote-write/hashed-batch.js';
+import { compareBytes } from '../remote-write/raw-canonical.js';
 import { lengthEnd, readLength } from '../remote-write/raw-request.js';
 import type { MetricMetadata } from '../remote-write/types.js';
 
@@ -322,7 +323,7 @@ function canonicalLabelBytes(buf: Buffer, labelsAt: number, labelsEnd: number): 
     if (q >= labelEnd || buf[q] !== LABEL_VALUE) return false;
     const valueLength = readLength(buf, q + 1, labelEnd);
     if (valueLength <= 0 || lengthEnd + valueLength !== labelEnd) return false;
-    if (previousLength >= 0 && !nameAfter(buf, previousAt, previousLength, nameAt, nameLength)) return false;
+    if (previousLength >= 0 && compareBytes(buf, previousAt, previousLength, nameAt, nameLength) >= 0) return false;
     previousAt = nameAt;
     previousLength = nameLength;
     p = labelEnd;
@@ -333,17 +334,6 @@ function canonicalLabelBytes(buf: Buffer, labelsAt: number, labelsEnd: number): 
 function rewind(w: ScratchWriter, seriesAt: number): false {
   w.at = seriesAt - SERIES_LENGTH_RESERVE - 1;
   return false;
-}
-
-/** Whether the name at `at` sorts strictly after the one at `previousAt`, byte by byte (ASCII: as strings sort). */
-function nameAfter(buf: Uint8Array, previousAt: number, previousLength: number, at: number, length: number): boolean {
-  const shorter = Math.min(previousLength, length);
-  for (let i = 0; i < shorter; i++) {
-    const a = buf[previousAt + i];
-    const b = buf[at + i];
-    if (a !== b) return b > a;
-  }
-  return length > previousLength;
 }
 
 function writeMetadata(w: ScratchWriter, m: MetricMetadata): void {

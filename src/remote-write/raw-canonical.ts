@@ -1,4 +1,5 @@
 import { hashHigh, hashLow, seriesHashOfPairs } from './canonical.js';
+import { lengthEnd, readLength } from './raw-request.js';
 
 /**
  * The series hash straight from a series' raw label bytes, for the common case: a sender's labels
@@ -73,21 +74,17 @@ export class RawCanonicalizer {
     let p = start;
     while (p < end) {
       // Label field: tag (0x0a), then its length as a varint.
-      let q = p + 1;
-      let labelLength = bytes[q++];
-      if (labelLength >= 0x80) {
-        labelLength = varint(bytes, q - 1);
-        q = varintEnd;
-      }
+      const labelLength = readLength(bytes, p + 1, end);
+      let q = lengthEnd;
       const labelEnd = q + labelLength;
-      if (q >= labelEnd || bytes[q] !== LABEL_NAME) return false; // no name: empty
-      const nameLength = readLength(bytes, q + 1);
-      const name = varintEnd;
+      if (labelLength < 0 || q >= labelEnd || bytes[q] !== LABEL_NAME) return false; // no name: empty
+      const nameLength = readLength(bytes, q + 1, labelEnd);
+      const name = lengthEnd;
       q = name + nameLength;
-      if (q >= labelEnd || bytes[q] !== LABEL_VALUE) return false; // no value: empty, dropped
-      const valueLength = readLength(bytes, q + 1);
-      const value = varintEnd;
-      if (nameLength === 0 || valueLength === 0) return false;
+      if (nameLength < 0 || q >= labelEnd || bytes[q] !== LABEL_VALUE) return false; // no value: empty, dropped
+      const valueLength = readLength(bytes, q + 1, labelEnd);
+      const value = lengthEnd;
+      if (nameLength === 0 || valueLength <= 0) return false;
       if (nameLength > maxNameLength || valueLength > maxValueLength) return false;
       if (++labels > maxLabels) return false;
       if (previousName >= 0 && compareBytes(bytes, previousName, previousNameLength, name, nameLength) >= 0) return false;
@@ -125,32 +122,8 @@ function copy(bytes: Uint8Array, view: DataView, at: number, length: number, pai
   return out + length;
 }
 
-/** Set by `varint`/`readLength`: where the varint ends. */
-let varintEnd = 0;
-
-/** The varint at `pos` (a length: the scan made sure it is well formed and small). */
-function varint(bytes: Uint8Array, pos: number): number {
-  let value = 0;
-  for (let shift = 0; ; shift += 7) {
-    const byte = bytes[pos++];
-    value += (byte & 0x7f) * 2 ** shift;
-    if (byte < 0x80) break;
-  }
-  varintEnd = pos;
-  return value;
-}
-
-function readLength(bytes: Uint8Array, pos: number): number {
-  const first = bytes[pos];
-  if (first < 0x80) {
-    varintEnd = pos + 1;
-    return first;
-  }
-  return varint(bytes, pos);
-}
-
 /** Byte order of two names; for ASCII the same as JavaScript's string order. */
-function compareBytes(bytes: Uint8Array, a: number, aLength: number, b: number, bLength: number): number {
+export function compareBytes(bytes: Uint8Array, a: number, aLength: number, b: number, bLength: number): number {
   const n = Math.min(aLength, bLength);
   for (let i = 0; i < n; i++) {
     const d = bytes[a + i] - bytes[b + i];
