@@ -22,10 +22,14 @@ export async function freePort(): Promise<number> {
 export class ThrowawayRedis {
   private child: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  /** `args`: more redis-server options, e.g. `['--requirepass', 'secret']` (redis-cli then authenticates too). */
+  private constructor(
+    readonly port: number,
+    private readonly args: readonly string[] = [],
+  ) {}
 
-  static async start(port?: number): Promise<ThrowawayRedis> {
-    const redis = new ThrowawayRedis(port ?? (await freePort()));
+  static async start(port?: number, args: readonly string[] = []): Promise<ThrowawayRedis> {
+    const redis = new ThrowawayRedis(port ?? (await freePort()), args);
     await redis.start();
     return redis;
   }
@@ -40,7 +44,7 @@ export class ThrowawayRedis {
 
   async start(): Promise<void> {
     if (this.child) return;
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], {
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning', ...this.args], {
       stdio: 'ignore',
     });
     this.child = child;
@@ -67,7 +71,9 @@ export class ThrowawayRedis {
   }
 
   async cli(...args: string[]): Promise<string> {
-    const { stdout } = await run('redis-cli', ['-p', String(this.port), ...args], { timeout: 5000 });
+    const password = this.args.indexOf('--requirepass');
+    const auth = password < 0 ? [] : ['-a', this.args[password + 1], '--no-auth-warning'];
+    const { stdout } = await run('redis-cli', ['-p', String(this.port), ...auth, ...args], { timeout: 5000 });
     return stdout.trim();
   }
 }
