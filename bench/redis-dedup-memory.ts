@@ -10,8 +10,9 @@
  * up its keys afterwards.
  */
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { BucketLayout } from '../src/dedup/redis-tier.js';
+import { BucketLayout } from '../src/dedup/bucket-layout.js';
 import { silentLogger } from '../src/logger.js';
 import { openRedisDedup, redisDedupConfig } from '../src/resources/redis-dedup.js';
 import { deletePrefix, ThrowawayRedis } from '../test/redis/support.js';
@@ -29,7 +30,9 @@ const resource = await openRedisDedup(redisDedupConfig.parse({ url, key_prefix: 
   dataDir: '/tmp',
   registry: new Registry(),
 });
-const { client, tier } = resource;
+const { tier } = resource;
+// The tier's own connection speaks only its commands: INFO, OBJECT and the cleanup go through another.
+const client = new Redis(url);
 if (!resource.ready()) throw new Error(`no Redis at ${url}`);
 
 const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await client.info('memory'))![1]);
@@ -69,10 +72,7 @@ console.log(`bytes/series     ${((after - before) / series).toFixed(1)}`);
 console.log(`insert           ${seconds.toFixed(1)} s (${Math.round(series / seconds).toLocaleString('en')} series/s, batches of ${BATCH})`);
 console.log(`client CPU       ${(((cpu.user + cpu.system) / series)).toFixed(2)} µs/series (hash generation included)`);
 
-if (ownServer) {
-  await resource.close();
-  await ownServer.stop();
-} else {
-  await deletePrefix(client, prefix); // what we wrote to a shared server
-  await resource.close();
-}
+if (!ownServer) await deletePrefix(client, prefix); // what we wrote to a shared server
+client.disconnect();
+await resource.close();
+await ownServer?.stop();

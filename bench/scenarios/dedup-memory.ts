@@ -15,8 +15,9 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { BucketLayout } from '../../src/dedup/redis-tier.js';
+import { BucketLayout } from '../../src/dedup/bucket-layout.js';
 import { silentLogger } from '../../src/logger.js';
 import { memoryDedup, memoryDedupConfig } from '../../src/resources/memory-dedup.js';
 import { openRedisDedup, redisDedupConfig } from '../../src/resources/redis-dedup.js';
@@ -127,8 +128,10 @@ async function tier2OnPrivateRedis(n: number): Promise<Tier2Run> {
       dataDir: '/tmp',
       registry: new Registry(),
     });
+    // The tier's own connection speaks only its commands: INFO and OBJECT go through another.
+    const client = new Redis(server.url);
     try {
-      const { client, tier } = resource;
+      const { tier } = resource;
       if (!resource.ready()) throw new Error(`no Redis at ${server.url}`);
       const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await client.info('memory'))![1]);
       const before = await usedMemory();
@@ -154,6 +157,7 @@ async function tier2OnPrivateRedis(n: number): Promise<Tier2Run> {
         layout: `${layout.buckets.toLocaleString('en')} buckets of ~${Math.round(n / layout.buckets)} series, ${layout.fieldBytes}-byte fields`,
       };
     } finally {
+      client.disconnect();
       await resource.close();
     }
   } finally {

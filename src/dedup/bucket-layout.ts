@@ -25,6 +25,8 @@ export class BucketLayout {
   /** What comes before a bucket's number (hex) in its key. */
   readonly keyPrefix: string;
   private readonly keyPrefixBytes: Buffer;
+  /** Per count of hex digits (1..6), a key's bulk header and prefix: `$<length>\r\n<prefix>`. */
+  private readonly keyHeads: Buffer[];
 
   constructor(readonly prefix: string, expectedSeries: number) {
     const wanted = Math.ceil(Math.log2(Math.max(1, expectedSeries / TARGET_BUCKET_FILL)));
@@ -32,6 +34,7 @@ export class BucketLayout {
     this.fieldBytes = Math.ceil((64 - this.bits) / 8);
     this.keyPrefix = `${prefix}:${this.bits}:`;
     this.keyPrefixBytes = Buffer.from(this.keyPrefix, 'utf8');
+    this.keyHeads = Array.from({ length: 7 }, (_, digits) => Buffer.concat([Buffer.from(`$${this.keyPrefixBytes.length + digits}\r\n`, 'latin1'), this.keyPrefixBytes]));
   }
 
   get buckets(): number {
@@ -66,22 +69,15 @@ export class BucketLayout {
   groupPairs(hi: Uint32Array, lo: Uint32Array, n: number): Grouped {
     const w = this.fieldBytes;
     const shift = 32 - this.bits;
-    if (n >= POSITION_SPAN) throw new RangeError(`redis dedup: a batch of ${n} hashes is past ${POSITION_SPAN}`);
-    // Sorting bucket × 2^29 + position (exact in a double below 2^53) groups by bucket and keeps
-    // input order within a bucket, without a Map or an array per bucket.
-    const sortKeys = new Float64Array(n);
-    for (let i = 0; i < n; i++) sortKeys[i] = (hi[i] >>> shift) * POSITION_SPAN + i;
-    sortKeys.sort();
-    const order = new Uint32Array(n);
+    const order = sortedByBucket(hi, shift, n);
     const buckets = new Uint32Array(n);
     const sizes = new Uint32Array(n);
     const fields = Buffer.allocUnsafe(n * w);
     let groups = 0;
     let at = 0;
     for (let p = 0; p < n; p++) {
-      const i = sortKeys[p] % POSITION_SPAN;
-      const bucket = (sortKeys[p] - i) / POSITION_SPAN;
-      order[p] = i;
+      const i = order[p];
+      const bucket = hi[i] >>> shift;
       if (groups === 0 || buckets[groups - 1] !== bucket) buckets[groups++] = bucket;
       sizes[groups - 1]++;
       // The low `w` bytes of the hash, most significant first: the low w - 4 bytes of the high
@@ -160,12 +156,11 @@ export class BucketLayout {
     return out.done();
   }
 
-  /** `$<length>\r\n<prefix><bucket hex>\r\n` */
+  /** `$<length>\r\n<prefix><bucket hex>\r\n` (a bucket has at most 24 bits: 6 hex digits). */
   private writeKey(out: RespWriter, bucket: number): void {
     let digits = 1;
-    while (digits < 8 && bucket >>> (4 * digits) !== 0) digits++;
-    out.header(0x24, this.keyPrefixBytes.length + digits);
-    out.raw(this.keyPrefixBytes);
+    while (digits < 6 && bucket >>> (4 * digits) !== 0) digits++;
+    out.raw(this.keyHeads[digits]);
     for (let d = digits - 1; d >= 0; d--) out.byte(HEX[(bucket >>> (4 * d)) & 0xf]);
     out.crlf();
   }
@@ -187,8 +182,32 @@ export interface Grouped {
 /** Which 32-bit half of a native 64-bit word holds its high bits. */
 const HIGH_HALF = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 
-/** Positions within a batch in a group sort key (see `groupPairs`): 2^29, so bucket (< 2^24) × this stays exact. */
+/** Positions within a batch in a double sort key (see `sortedByBucket`): 2^29, so bucket (< 2^24) × this stays exact. */
 const POSITION_SPAN = 2 ** 29;
+
+/**
+ * The positions 0..n-1 ordered by bucket (`hi[i] >>> shift`), input order within a bucket: a
+ * sort of bucket × 2^k + position keys, without a Map or an array per bucket. The keys are
+ * uint32 when bucket and position bits fit in 32 (batches of a few thousand), else exact doubles.
+ */
+function sortedByBucket(hi: Uint32Array, shift: number, n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  const positionBits = n <= 1 ? 0 : 32 - Math.clz32(n - 1);
+  if (32 - shift + positionBits <= 32) {
+    const span = 2 ** positionBits;
+    const keys = new Uint32Array(n);
+    for (let i = 0; i < n; i++) keys[i] = (hi[i] >>> shift) * span + i;
+    keys.sort();
+    for (let p = 0; p < n; p++) order[p] = keys[p] & (span - 1);
+    return order;
+  }
+  if (n >= POSITION_SPAN) throw new RangeError(`redis dedup: a batch of ${n} hashes is past ${POSITION_SPAN}`);
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = (hi[i] >>> shift) * POSITION_SPAN + i;
+  keys.sort();
+  for (let p = 0; p < n; p++) order[p] = keys[p] % POSITION_SPAN;
+  return order;
+}
 
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const HGET = Buffer.from('*3\r\n$4\r\nHGET\r\n', 'latin1');

@@ -1,316 +1,310 @@
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import fc from 'fast-check';
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseReplies, type RespReplies } from '../clients/redis/resp-connection.js';
+import { DownstreamError } from '../errors.js';
 import { silentLogger } from '../logger.js';
-import { BucketLayout, dedupTierMetrics, MAX_GROUP_FIELDS, readStoredTimes, RedisDedupTier, type PipelineReplies, type RedisCommand } from './redis-tier.js';
-
-describe('BucketLayout', () => {
-  it('sizes buckets from the expected series: 32 to 64 series each, within 4..24 bits', () => {
-    expect(new BucketLayout('p', 1_000_000)).toMatchObject({ bits: 14, fieldBytes: 7 });
-    expect(new BucketLayout('p', 5_000_000)).toMatchObject({ bits: 17, fieldBytes: 6 });
-    expect(new BucketLayout('p', 10)).toMatchObject({ bits: 4, fieldBytes: 8 });
-    expect(new BucketLayout('p', 500_000_000)).toMatchObject({ bits: 23, fieldBytes: 6 });
-    expect(new BucketLayout('p', 5_000_000_000)).toMatchObject({ bits: 24, fieldBytes: 5 });
-    for (const n of [3_000, 70_000, 1_000_000, 5_000_000, 500_000_000]) {
-      const perBucket = n / new BucketLayout('p', n).buckets;
-      expect(perBucket).toBeGreaterThan(32);
-      expect(perBucket).toBeLessThanOrEqual(64);
-    }
-  });
-
-  it('names a bucket by prefix, width and number', () => {
-    const layout = new BucketLayout('weir:seen', 1_000_000);
-    // Top 14 bits 0x0123 >> 2 = 0x48; the field is the low 7 bytes (the bits the bucket also has do no harm).
-    expect(layout.locate(0x0123_4567_89ab_cdefn)).toEqual({ key: 'weir:seen:14:48', field: Buffer.from('23456789abcdef', 'hex') });
-    expect(layout.locate(1n).key).toBe('weir:seen:14:0');
-  });
-
-  it('keeps all 64 bits between key and field, so distinct hashes never share an entry', () => {
-    fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.constantFrom(10, 100_000, 1_000_000, 5_000_000, 500_000_000), (hash, expected) => {
-        const layout = new BucketLayout('p', expected);
-        const { key, field } = layout.locate(hash);
-        const bucket = BigInt(parseInt(key.split(':')[2], 16));
-        const low = BigInt('0x' + field.toString('hex'));
-        const lowBits = BigInt(64 - layout.bits);
-        expect(field.length).toBe(layout.fieldBytes);
-        expect((bucket << lowBits) | (low & ((1n << lowBits) - 1n))).toBe(hash);
-      }),
-    );
-  });
-
-  it('groups hashes by bucket in packed chunks (bucket, count, fields), remembering where each came from', () => {
-    const layout = new BucketLayout('p', 100);
-    const hashes = [0x1000_0000_0000_0001n, 0x2000_0000_0000_0002n, 0x1000_0000_0000_0003n, -1n];
-    const { chunks, order } = layout.group(hashes);
-    expect(chunks).toHaveLength(1);
-    expect(chunks[0]).toMatchObject({ groups: 3, fields: 4 });
-    expect(unpackGroups(layout, chunks[0].packed)).toEqual([
-      { bucket: 1, fields: [layout.locate(hashes[0]).field, layout.locate(hashes[2]).field] },
-      { bucket: 2, fields: [layout.locate(hashes[1]).field] },
-      { bucket: 0xf, fields: [Buffer.alloc(8, 0xff)] }, // negative input counts as its 64-bit pattern
-    ]);
-    expect([...order]).toEqual([0, 2, 1, 3]);
-  });
-
-  it('splits a bucket with more than MAX_GROUP_FIELDS hashes in a batch into several groups, and a thousand groups per chunk', () => {
-    const layout = new BucketLayout('p', 100);
-    const hashes = Array.from({ length: 2 * MAX_GROUP_FIELDS + 1 }, (_, i) => BigInt(i)); // all in bucket 0
-    const grouped = layout.group(hashes);
-    expect(grouped.chunks.flatMap((c) => unpackGroups(layout, c.packed)).map((g) => [g.bucket, g.fields.length])).toEqual([
-      [0, MAX_GROUP_FIELDS],
-      [0, MAX_GROUP_FIELDS],
-      [0, 1],
-    ]);
-    expect([...grouped.order]).toEqual(hashes.map((_, i) => i));
-
-    const wide = new BucketLayout('p', 1_000_000);
-    const spread = Array.from({ length: 2500 }, (_, i) => BigInt(2499 - i) << 50n); // 2500 buckets, in reverse
-    const { chunks, order } = wide.group(spread);
-    expect(chunks.map((c) => [c.groups, c.fields])).toEqual([[1000, 1000], [1000, 1000], [500, 500]]);
-    expect(chunks.flatMap((c) => unpackGroups(wide, c.packed)).map((g) => g.bucket)).toEqual(spread.map((_, i) => i));
-    expect(order[0]).toBe(2499);
-  });
-
-  it('packs every hash exactly once, under the bucket and field locate() gives', () => {
-    fc.assert(
-      fc.property(fc.array(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), { maxLength: 300 }), fc.constantFrom(10, 100_000, 5_000_000), (hashes, expected) => {
-        const layout = new BucketLayout('p', expected);
-        const { chunks, order } = layout.group(hashes);
-        const packed = chunks.flatMap((c) => unpackGroups(layout, c.packed).flatMap((g) => g.fields.map((field) => ({ key: layout.key(g.bucket), field }))));
-        expect(packed).toHaveLength(hashes.length);
-        expect([...order].sort((a, b) => a - b)).toEqual(hashes.map((_, i) => i));
-        packed.forEach((entry, p) => expect(entry).toEqual(layout.locate(hashes[order[p]])));
-      }),
-    );
-  });
-
-  it('packs hashes given as uint32 halves exactly as the same hashes given as BigInts', () => {
-    fc.assert(
-      fc.property(fc.array(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), { maxLength: 300 }), fc.constantFrom(10, 100_000, 5_000_000, 500_000_000, 5_000_000_000), (hashes, expected) => {
-        const layout = new BucketLayout('p', expected);
-        // Longer arrays than `n`: only the first n count.
-        const hi = Uint32Array.from([...hashes.map((h) => Number(h >> 32n)), 7]);
-        const lo = Uint32Array.from([...hashes.map((h) => Number(h & 0xffffffffn)), 7]);
-        expect(layout.groupPairs(hi, lo, hashes.length)).toEqual(layout.group(hashes));
-      }),
-    );
-  });
-});
-
-/** The groups of a packed chunk, as the scripts read them. */
-function unpackGroups(layout: Pick<BucketLayout, 'fieldBytes'>, packed: Buffer): Array<{ bucket: number; fields: Buffer[] }> {
-  const groups = [];
-  for (let at = 0; at < packed.length; ) {
-    const bucket = packed.readUInt32BE(at);
-    const n = packed.readUInt16BE(at + 4);
-    at += 6;
-    const fields = [];
-    for (let j = 0; j < n; j++, at += layout.fieldBytes) fields.push(Buffer.from(packed.subarray(at, at + layout.fieldBytes)));
-    groups.push({ bucket, fields });
-  }
-  return groups;
-}
-
-/** A client that answers each pipeline with `answer` (never, by default: a hung Redis). */
-class FakeClient extends EventEmitter {
-  status = 'ready';
-  sent: RedisCommand[][] = [];
-  answer: (commands: RedisCommand[]) => Promise<PipelineReplies | null> = () => new Promise(() => {});
-  pipeline(commands: RedisCommand[]) {
-    this.sent.push(commands);
-    return { exec: () => this.answer(commands) };
-  }
-}
+import { BucketLayout } from './bucket-layout.js';
+import { dedupTierMetrics, readStoredSeconds, RedisDedupTier, type RedisDedupClient } from './redis-tier.js';
 
 const TTL = 3_600_000;
 const NOW = 1_800_000_000_000;
 
-function fakeTier(client: FakeClient, registry = new Registry()) {
+/**
+ * A tiny in-memory Redis behind the tier's client interface: decodes the pipeline (arrays of bulk
+ * strings), runs PING, HGET, HMGET, HSET, PEXPIRE (NX) and PEXPIRETIME on Maps and answers in RESP,
+ * read back with the real reply parser. Keys expire against `now`.
+ */
+class FakeRedis extends EventEmitter implements RedisDedupClient {
+  status = 'ready';
+  /** key -> field (hex) -> value */
+  readonly hashes = new Map<string, Map<string, string>>();
+  /** key -> when it expires (ms) */
+  readonly expiries = new Map<string, number>();
+  now = NOW;
+  /** Every pipeline exec was called with, as commands of text arguments (fields as hex), whether or not it was answered. */
+  readonly sent: string[][][] = [];
+  /** What exec does: answer, never answer (a hung Redis), or reject (the connection is gone). */
+  mode: 'answer' | 'hang' | 'reject' = 'answer';
+  /** Raw RESP to send instead of a command's real reply (the command is not run); undefined: the real one. */
+  replace: (command: string[]) => string | undefined = () => undefined;
+  /** Pipelines that were not well-formed commands, or whose reply count did not match them (checked after each test). */
+  readonly problems: string[] = [];
+
+  constructor() {
+    super();
+    fakes.push(this);
+  }
+
+  exec(payload: Buffer, replies: number): Promise<RespReplies> {
+    let commands: Buffer[][];
+    try {
+      commands = decodeCommands(payload);
+    } catch (err) {
+      this.problems.push(String(err)); // the tier would only see a failed call: make it fail the test
+      throw err;
+    }
+    this.sent.push(commands.map(render));
+    if (commands.length !== replies) this.problems.push(`${commands.length} commands sent, ${replies} replies expected`);
+    if (this.mode === 'hang') return new Promise(() => {});
+    if (this.mode === 'reject') return Promise.reject(new DownstreamError(`redis: not connected (${this.status})`));
+    const answer = commands.map((command) => this.replace(render(command)) ?? this.run(command)).join('');
+    return Promise.resolve(parseReplies(Buffer.from(answer, 'latin1'), replies));
+  }
+
+  /** The commands sent so far, by name. */
+  names(): string[] {
+    return this.sent.flat().map((c) => c[0]);
+  }
+
+  /** [key, lifetime] of every PEXPIRE sent so far. */
+  lifetimes(): Array<[string, number]> {
+    return this.sent.flat().filter((c) => c[0] === 'PEXPIRE').map((c) => [c[1], Number(c[2])]);
+  }
+
+  private run([name, ...a]: Buffer[]): string {
+    const command = name.toString();
+    const key = a[0]?.toString('utf8') ?? '';
+    const wrongArity = `-ERR wrong number of arguments for '${command}' command\r\n`;
+    switch (command) {
+      case 'PING':
+        return a.length === 0 ? '+PONG\r\n' : wrongArity;
+      case 'HGET':
+        return a.length === 2 ? bulk(this.hash(key)?.get(a[1].toString('hex'))) : wrongArity;
+      case 'HMGET':
+        if (a.length < 2) return wrongArity;
+        return `*${a.length - 1}\r\n${a.slice(1).map((f) => bulk(this.hash(key)?.get(f.toString('hex')))).join('')}`;
+      case 'HSET': {
+        if (a.length < 3 || a.length % 2 === 0) return wrongArity;
+        const hash = this.hash(key) ?? new Map<string, string>();
+        this.hashes.set(key, hash);
+        let added = 0;
+        for (let j = 1; j < a.length; j += 2) {
+          if (!hash.has(a[j].toString('hex'))) added++;
+          hash.set(a[j].toString('hex'), a[j + 1].toString('latin1'));
+        }
+        return `:${added}\r\n`;
+      }
+      case 'PEXPIRE':
+        // Only the NX form: the tier must never extend a bucket's lifetime.
+        if (a.length !== 3 || a[2].toString() !== 'NX') return wrongArity;
+        if (!this.hash(key) || this.expiries.has(key)) return ':0\r\n';
+        this.expiries.set(key, this.now + Number(a[1].toString()));
+        return ':1\r\n';
+      case 'PEXPIRETIME':
+        if (a.length !== 1) return wrongArity;
+        return `:${!this.hash(key) ? -2 : (this.expiries.get(key) ?? -1)}\r\n`;
+      default:
+        return `-ERR unknown command '${command}'\r\n`;
+    }
+  }
+
+  /** A live key's hash (an expired key is dropped first, as Redis does on access). */
+  private hash(key: string): Map<string, string> | undefined {
+    if ((this.expiries.get(key) ?? Infinity) <= this.now) {
+      this.hashes.delete(key);
+      this.expiries.delete(key);
+    }
+    return this.hashes.get(key);
+  }
+}
+
+const fakes: FakeRedis[] = [];
+afterEach(() => {
+  vi.useRealTimers();
+  for (const fake of fakes.splice(0)) expect(fake.problems).toEqual([]);
+});
+
+function bulk(value: string | undefined): string {
+  return value === undefined ? '$-1\r\n' : `$${Buffer.byteLength(value, 'latin1')}\r\n${value}\r\n`;
+}
+
+/** A command's arguments as text: fields (of HGET, HMGET, HSET) in hex, the rest as UTF-8. */
+function render([name, ...a]: Buffer[]): string[] {
+  const command = name.toString();
+  const isField = (i: number) => i > 0 && (command === 'HGET' || command === 'HMGET' || (command === 'HSET' && i % 2 === 1));
+  return [command, ...a.map((arg, i) => (isField(i) ? arg.toString('hex') : arg.toString('utf8')))];
+}
+
+/** RESP commands (arrays of bulk strings) back into their arguments; throws on anything else. */
+function decodeCommands(payload: Buffer): Buffer[][] {
+  const commands: Buffer[][] = [];
+  let at = 0;
+  const line = (type: string): number => {
+    const end = payload.indexOf('\r\n', at);
+    const text = payload.toString('latin1', at + 1, end);
+    if (String.fromCharCode(payload[at]) !== type || end < 0 || !/^\d+$/.test(text)) throw new Error(`not a RESP command at byte ${at}`);
+    at = end + 2;
+    return Number(text);
+  };
+  while (at < payload.length) {
+    const n = line('*');
+    const command: Buffer[] = [];
+    for (let i = 0; i < n; i++) {
+      const length = line('$');
+      if (payload.toString('latin1', at + length, at + length + 2) !== '\r\n') throw new Error(`bulk string at byte ${at} is not ${length} bytes`);
+      command.push(payload.subarray(at, at + length));
+      at += length + 2;
+    }
+    commands.push(command);
+  }
+  return commands;
+}
+
+/** A deterministic stand-in for Math.random (a small LCG). */
+function seededRandom(seed = 1): () => number {
+  let state = seed;
+  return () => {
+    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+function fakeTier(redis: FakeRedis, options: { registry?: Registry; now?: () => number; expected?: number; ttlJitter?: number } = {}) {
+  const registry = options.registry ?? new Registry();
+  const layout = new BucketLayout('p', options.expected ?? 1000);
   const tier = new RedisDedupTier({
     name: 'shared',
-    client,
-    layout: new BucketLayout('p', 1000),
+    client: redis,
+    layout,
     ttl: TTL,
-    ttlJitter: 0.5,
+    ttlJitter: options.ttlJitter ?? 0.5,
     commandTimeout: 50,
     probeInterval: 20,
     logger: silentLogger(),
     metrics: dedupTierMetrics(registry),
-    now: () => NOW,
+    now: options.now ?? (() => NOW),
+    random: seededRandom(),
   });
   const metric = async (name: string, labels: Record<string, string> = {}) => {
     const values = (await registry.getSingleMetric(name)!.get()).values;
     return values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
   };
-  return { tier, metric };
+  return { tier, layout, metric };
 }
 
-/** Answers every lookup script with one stored time (seconds) for each field it asked about. */
-const storedTimes = (seconds: number) => async (commands: RedisCommand[]): Promise<PipelineReplies> =>
-  commands.map((command) => {
-    if (command[0] !== 'evalshaBuffer') return [null, 'PONG'];
-    const fields = unpackGroups({ fieldBytes: Number(command[4]) } as BucketLayout, command[5] as Buffer).reduce((n, g) => n + g.fields.length, 0);
-    return [null, Buffer.from(Array.from({ length: fields }, () => String(seconds)).join(','))];
+/** A hash in bucket `b` of a 4-bit layout (the top hex digit), `i` telling series of a bucket apart. */
+const inBucket = (b: number, i: number) => (BigInt(b) << 60n) | BigInt(i);
+/** Hashes spread over the whole 64-bit range, in no bucket order. */
+const spreadHashes = (n: number) => Array.from({ length: n }, (_, i) => BigInt.asUintN(64, BigInt(i + 1) * 0x9e37_79b9_7f4a_7c15n));
+
+describe('readStoredSeconds', () => {
+  const read = (text: string) => readStoredSeconds(Buffer.from(`xx${text}yy`), 2, 2 + text.length);
+
+  it('reads decimal seconds from 1 to 2^32 - 1, only within the bounds given', () => {
+    expect(read('1')).toBe(1);
+    expect(read('1763720000')).toBe(1763720000);
+    expect(read('4294967295')).toBe(4294967295);
   });
 
-/**
- * Runs the scripts' logic on a Map, with Redis' script cache: EVALSHA of an unknown script answers
- * NOSCRIPT, as after a restart.
- */
-class ScriptingRedis {
-  readonly hashes = new Map<string, Map<string, string>>();
-  /** Key expiry (ms), as PEXPIRE NX set it. */
-  readonly expiries = new Map<string, number>();
-  /** Every group's lifetime argument, in order. */
-  readonly lifetimesSeen: number[] = [];
-  now = NOW;
-  readonly scripts = new Set<string>();
-  answer = async (commands: RedisCommand[]): Promise<PipelineReplies> => commands.map((command) => this.run(command));
-
-  private run([name, scriptOrSha, , prefix, w, packed, at, flags, lifetimes]: RedisCommand): [Error | null, unknown] {
-    if (name === 'ping') return [null, 'PONG'];
-    if (name.startsWith('evalsha') && !this.scripts.has(String(scriptOrSha))) {
-      return [Object.assign(new Error('NOSCRIPT No matching script. Please use EVAL.'), { name: 'ReplyError' }), null];
-    }
-    if (!name.startsWith('evalsha')) this.scripts.add(createHash('sha1').update(String(scriptOrSha)).digest('hex'));
-    const groups = unpackGroups({ fieldBytes: Number(w) }, packed as Buffer);
-    if (at === undefined) {
-      const values = groups.flatMap((g) => g.fields.map((f) => this.hashes.get(`${String(prefix)}${g.bucket.toString(16)}`)?.get(f.toString('hex')) ?? ''));
-      return [null, Buffer.from(values.join(','))];
-    }
-    const expiries: number[] = [];
-    let given = 0;
-    groups.forEach((g, k) => {
-      const key = `${String(prefix)}${g.bucket.toString(16)}`;
-      const hash = this.hashes.get(key) ?? new Map<string, string>();
-      this.hashes.set(key, hash);
-      for (const f of g.fields) hash.set(f.toString('hex'), String(at));
-      // One flag byte per group; lifetimes only for the flagged ones.
-      const lifetime = (flags as Buffer)[k] === 1 ? (lifetimes as Buffer).readDoubleBE(8 * given++) : 0;
-      this.lifetimesSeen.push(lifetime);
-      if (lifetime > 0) {
-        // PEXPIRE NX, then PEXPIRETIME.
-        if (!this.expiries.has(key)) this.expiries.set(key, this.now + lifetime);
-        expiries.push(this.expiries.get(key)!);
-      }
-    });
-    const reply = Buffer.alloc(8 * expiries.length);
-    expiries.forEach((e, i) => reply.writeDoubleBE(e, 8 * i));
-    return [null, reply];
-  }
-}
-
-async function until(condition: () => boolean, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-describe('readStoredTimes', () => {
-  it("reads a lookup's comma-joined decimal seconds; absent, zero, out-of-range or garbled values count as absent", () => {
-    const read = (text: string, expected: number) => {
-      const found: Array<[number, number]> = [];
-      const count = readStoredTimes(Buffer.from(text), expected, (f, seconds) => found.push([f, seconds]));
-      return { count, found };
-    };
-    expect(read('1763720000,,42', 3)).toEqual({ count: 3, found: [[0, 1763720000], [2, 42]] });
-    expect(read('', 1)).toEqual({ count: 1, found: [] });
-    expect(read(',', 2)).toEqual({ count: 2, found: [] });
-    expect(read('0,4294967295,4294967296,12345678901,12a,-5', 6)).toEqual({ count: 6, found: [[1, 4294967295]] });
-    // Not as many values as fields: the answer is not trusted.
-    expect(read('1,2,3', 2).count).toBe(-1);
-    expect(read('1,2', 3).count).toBe(2);
+  it('rejects empty, zero, out-of-range, garbled and nil values', () => {
+    for (const text of ['', '0', '4294967296', '12345678901', '00000000001', '12a', '-5', '+5', ' 5']) expect(read(text), text).toBeNaN();
+    expect(readStoredSeconds(Buffer.from('123'), -1, -1)).toBeNaN(); // a nil bulk string
   });
 });
 
 describe('RedisDedupTier', () => {
-  it('sends a whole lookup as one pipeline of script calls, a thousand buckets each', async () => {
-    const client = new FakeClient();
-    client.answer = storedTimes(NOW / 1000 - 60);
-    const tier = new RedisDedupTier({ name: 't', client, layout: new BucketLayout('p', 1_000_000), ttl: TTL, ttlJitter: 0, commandTimeout: 1000, logger: silentLogger(), now: () => NOW });
-    const hashes = Array.from({ length: 5000 }, (_, i) => BigInt(i) << 50n); // 5000 buckets (the top 14 bits)
-    const answers = await tier.lookup(hashes);
-    expect(client.sent).toHaveLength(1);
-    expect(client.sent[0].map((c) => [c[0], c[2], c[3], unpackGroups(new BucketLayout('p', 1_000_000), c[5] as Buffer).length])).toEqual(
-      Array.from({ length: 5 }, () => ['evalshaBuffer', 0, 'p:14:', 1000]),
-    );
-    expect(answers.every((at) => at === NOW - 60_000)).toBe(true);
+  it('sends a whole lookup, and a whole mark, as one pipeline whatever the batch size', async () => {
+    const redis = new FakeRedis();
+    const { tier, layout } = fakeTier(redis, { expected: 1_000_000 }); // 14 bits
+    const hashes = Array.from({ length: 5000 }, (_, i) => BigInt(i) << 50n); // 5000 buckets
+    await tier.mark(hashes, NOW - 60_000);
+    expect(redis.sent).toHaveLength(1);
+    expect(redis.sent[0].filter((c) => c[0] === 'HSET')).toHaveLength(5000);
+    expect(await tier.lookup(hashes)).toEqual(hashes.map(() => NOW - 60_000));
+    expect(redis.sent).toHaveLength(2);
+    expect(redis.sent[1]).toEqual(hashes.map((h) => ['HGET', layout.locate(h).key, layout.locate(h).field.toString('hex')]));
+
+    // Thousands of series of one bucket: still one command.
+    const oneBucket = Array.from({ length: 3000 }, (_, i) => BigInt(i + 1)); // bucket 0, none marked
+    expect(await tier.lookup(oneBucket)).toEqual(oneBucket.map(() => undefined));
+    expect(redis.sent[2].map((c) => [c[0], c.length])).toEqual([['HMGET', 3002]]);
   });
 
   it('treats a stored time older than ttl as unknown', async () => {
-    const client = new FakeClient();
-    const { tier } = fakeTier(client);
-    client.answer = storedTimes((NOW - TTL) / 1000);
-    expect(await tier.lookup([1n, 2n])).toEqual([undefined, undefined]);
-    client.answer = storedTimes((NOW - TTL) / 1000 + 1);
-    expect(await tier.lookup([1n, 2n])).toEqual([NOW - TTL + 1000, NOW - TTL + 1000]);
+    const redis = new FakeRedis();
+    const { tier } = fakeTier(redis);
+    await tier.mark([1n], NOW - TTL);
+    await tier.mark([2n], NOW - TTL + 1000);
+    expect(await tier.lookup([1n, 2n])).toEqual([undefined, NOW - TTL + 1000]);
   });
 
-  it('marks with the time in whole seconds and a bucket lifetime between ttl and ttl × (1 + jitter)', async () => {
-    const client = new FakeClient();
-    client.answer = new ScriptingRedis().answer;
-    const { tier } = fakeTier(client);
-    await tier.mark(Array.from({ length: 200 }, (_, i) => BigInt(i) << 56n), NOW + 999);
-    const [command] = client.sent[0];
-    expect(command[0]).toBe('evalshaBuffer');
-    const groups = unpackGroups(new BucketLayout('p', 1000), command[5] as Buffer).length;
-    expect([...(command[7] as Buffer)].every((flag) => flag === 1)).toBe(true);
-    const packedLifetimes = command[8] as Buffer;
-    const lifetimes = Array.from({ length: packedLifetimes.length / 8 }, (_, g) => packedLifetimes.readDoubleBE(8 * g));
-    expect(command[6]).toBe(String((NOW + 999 - 999) / 1000));
-    expect(lifetimes).toHaveLength(groups);
-    expect(Math.min(...lifetimes)).toBeGreaterThanOrEqual(TTL);
-    expect(Math.max(...lifetimes)).toBeLessThanOrEqual(TTL * 1.5);
-    expect(new Set(lifetimes).size).toBeGreaterThan(1);
+  it('marks with the time in whole seconds (rounded down) and bucket lifetimes between ttl and ttl × (1 + jitter)', async () => {
+    const redis = new FakeRedis();
+    const { tier } = fakeTier(redis);
+    const hashes = Array.from({ length: 200 }, (_, i) => inBucket(i % 16, i));
+    await tier.mark(hashes, NOW + 999);
+    const hsets = redis.sent[0].filter((c) => c[0] === 'HSET');
+    expect(hsets).toHaveLength(16);
+    expect(hsets.flatMap((c) => c.filter((_, i) => i >= 2 && i % 2 === 1))).toEqual(Array.from({ length: 200 }, () => String(NOW / 1000)));
+    const lifetimes = redis.lifetimes().map(([, ms]) => ms);
+    expect(lifetimes).toHaveLength(16);
+    expect(lifetimes.every((ms) => Number.isInteger(ms) && ms >= TTL && ms <= TTL * 1.5)).toBe(true);
+    expect(new Set(lifetimes).size).toBeGreaterThan(1); // jittered, not all alike
+    expect(await tier.lookup([hashes[0]])).toEqual([NOW]);
   });
 
   it('gives a bucket a lifetime only until it knows when the bucket expires, and again near then or after a reconnect', async () => {
-    const client = new FakeClient();
-    const redis = new ScriptingRedis();
-    client.answer = redis.answer;
+    const redis = new FakeRedis();
     let now = NOW;
-    const tier = new RedisDedupTier({ name: 't', client, layout: new BucketLayout('p', 1000), ttl: TTL, ttlJitter: 0, commandTimeout: 1000, logger: silentLogger(), now: () => now });
-    const bucket = (b: number, i: number) => (BigInt(b) << 60n) | BigInt(i);
-    await tier.mark([bucket(1, 1), bucket(2, 1)], now);
-    expect(redis.lifetimesSeen).toEqual([TTL, TTL]);
+    const { tier, layout } = fakeTier(redis, { now: () => now, ttlJitter: 0 });
+    const key = (b: number) => layout.key(b);
+    await tier.mark([inBucket(1, 1), inBucket(2, 1)], now);
+    expect(redis.lifetimes()).toEqual([[key(1), TTL], [key(2), TTL]]);
     // Known to expire at NOW + TTL: no lifetime with later writes, also for a new series of the bucket.
-    await tier.mark([bucket(1, 2), bucket(2, 2), bucket(3, 1)], now);
-    expect(redis.lifetimesSeen.slice(2)).toEqual([0, 0, TTL]);
+    await tier.mark([inBucket(1, 2), inBucket(2, 2), inBucket(3, 1)], now);
+    expect(redis.lifetimes().slice(2)).toEqual([[key(3), TTL]]);
     // Within a minute of that expiry, the bucket is given one again (NX: Redis keeps its own).
-    now = NOW + TTL - 30_000;
-    redis.now = now;
-    await tier.mark([bucket(1, 3)], now);
-    expect(redis.lifetimesSeen.slice(5)).toEqual([TTL]);
-    // A new connection (Redis may have restarted): every bucket is given one again.
-    client.emit('ready');
-    await tier.mark([bucket(3, 2)], now);
-    expect(redis.lifetimesSeen.slice(6)).toEqual([TTL]);
-    expect(await tier.lookup([bucket(1, 1), bucket(1, 2), bucket(3, 2)])).toEqual([NOW, NOW, now - (now % 1000)]);
+    now = redis.now = NOW + TTL - 30_000;
+    await tier.mark([inBucket(1, 3), inBucket(2, 3)], now);
+    expect(redis.lifetimes().slice(3)).toEqual([[key(1), TTL], [key(2), TTL]]);
+    expect(redis.expiries.get(key(1))).toBe(NOW + TTL);
+    // A new connection (Redis may have restarted): every bucket is given one again, also one whose
+    // expiry was known and far off.
+    await tier.mark([inBucket(4, 1)], now);
+    await tier.mark([inBucket(4, 2)], now);
+    expect(redis.lifetimes().slice(5)).toEqual([[key(4), TTL]]);
+    redis.emit('ready');
+    await tier.mark([inBucket(4, 3)], now);
+    expect(redis.lifetimes().slice(6)).toEqual([[key(4), TTL]]);
+    expect(await tier.lookup([inBucket(1, 1), inBucket(1, 2), inBucket(1, 3), inBucket(4, 3)])).toEqual([NOW, NOW, now, now]);
+  });
+
+  it('asks for the expiry again when Redis says the bucket has none', async () => {
+    const redis = new FakeRedis();
+    const { tier } = fakeTier(redis);
+    // PEXPIRETIME -1: a key without an expiry (persisted by someone, or the PEXPIRE lost).
+    redis.replace = (c) => (c[0] === 'PEXPIRETIME' ? ':-1\r\n' : undefined);
+    await tier.mark([inBucket(1, 1)], NOW);
+    redis.replace = () => undefined;
+    await tier.mark([inBucket(1, 2)], NOW);
+    await tier.mark([inBucket(1, 3)], NOW);
+    expect(redis.lifetimes()).toHaveLength(2);
+  });
+
+  it('sets the expiry on every write for layouts too wide to track buckets', async () => {
+    const redis = new FakeRedis();
+    const { tier } = fakeTier(redis, { expected: 500_000_000 }); // 23 bits
+    await tier.mark([1n], NOW);
+    await tier.mark([2n], NOW);
+    expect(redis.names()).toEqual(['HSET', 'PEXPIRE', 'PEXPIRETIME', 'HSET', 'PEXPIRE', 'PEXPIRETIME']);
   });
 
   it('gives each series its own answer back, whatever order the buckets went in', async () => {
-    const client = new FakeClient();
-    const redis = new ScriptingRedis();
-    client.answer = redis.answer;
-    const { tier } = fakeTier(client);
-    const hashes = Array.from({ length: 3000 }, (_, i) => BigInt.asUintN(64, BigInt(i + 1) * 0x9e37_79b9_7f4a_7c15n));
+    const redis = new FakeRedis();
+    const { tier } = fakeTier(redis);
+    const hashes = spreadHashes(3000);
     await tier.mark(hashes.filter((_, i) => i % 3 === 0), NOW - 10_000);
     await tier.mark(hashes.filter((_, i) => i % 3 === 1), NOW - 20_000);
     const answers = await tier.lookup(hashes);
     answers.forEach((at, i) => expect(at).toBe([NOW - 10_000, NOW - 20_000, undefined][i % 3]));
+    expect(redis.sent[2].every((c) => c[0] === 'HMGET')).toBe(true); // ~190 series a bucket
   });
 
   it('looks up and marks hashes given as uint32 halves, interchangeably with BigInts', async () => {
-    const client = new FakeClient();
-    const redis = new ScriptingRedis();
-    client.answer = redis.answer;
-    const { tier } = fakeTier(client);
-    const hashes = Array.from({ length: 600 }, (_, i) => BigInt.asUintN(64, BigInt(i + 1) * 0x9e37_79b9_7f4a_7c15n));
+    const redis = new FakeRedis();
+    const { tier } = fakeTier(redis);
+    const hashes = spreadHashes(600);
     const hi = Uint32Array.from(hashes, (h) => Number(h >> 32n));
     const lo = Uint32Array.from(hashes, (h) => Number(h & 0xffffffffn));
     await tier.markPairs(hi, lo, 200, NOW - 10_000); // the first 200
@@ -322,97 +316,161 @@ describe('RedisDedupTier', () => {
       expect(bigints[i]).toBe(expected);
       expect(pairs[i]).toBe(expected ?? NaN);
     }
+    const sentBefore = redis.sent.length;
     expect(await tier.lookupPairs(hi, lo, 0)).toEqual(new Float64Array(0));
+    expect(await tier.lookup([])).toEqual([]);
+    await tier.mark([], NOW);
+    expect(redis.sent).toHaveLength(sentBefore); // nothing to ask: nothing sent
   });
 
-  it('answers NaN (unknown) to a lookup by halves when Redis hangs', async () => {
-    const client = new FakeClient();
-    const { tier } = fakeTier(client);
-    const answers = await tier.lookupPairs(Uint32Array.of(1, 2), Uint32Array.of(3, 4), 2);
-    expect([...answers]).toEqual([NaN, NaN]);
+  it('answers NaN (unknown) to a lookup by halves when Redis hangs, and sends nothing but pings while down', async () => {
+    vi.useFakeTimers();
+    const redis = new FakeRedis();
+    redis.mode = 'hang';
+    const { tier } = fakeTier(redis);
+    const answers = tier.lookupPairs(Uint32Array.of(1, 2), Uint32Array.of(3, 4), 2);
+    await vi.advanceTimersByTimeAsync(50);
+    expect([...(await answers)]).toEqual([NaN, NaN]);
     expect(tier.healthy()).toBe(false);
-    // Down: nothing more is sent.
-    const sentBefore = client.sent.length;
+    const sentBefore = redis.sent.length;
     expect([...(await tier.lookupPairs(Uint32Array.of(1), Uint32Array.of(3), 1))]).toEqual([NaN]);
     await tier.markPairs(Uint32Array.of(1), Uint32Array.of(3), 1, NOW);
-    expect(client.sent.slice(sentBefore).flat().every((c) => c[0] === 'ping')).toBe(true);
+    await tier.lookup([1n]);
+    await tier.mark([1n], NOW);
+    await vi.advanceTimersByTimeAsync(200); // a few probes
+    expect(redis.sent.length).toBeGreaterThan(sentBefore);
+    expect(redis.sent.slice(sentBefore)).toEqual(redis.sent.slice(sentBefore).map(() => [['PING']]));
     tier.stop();
   });
 
-  it('sends a script by its SHA, and its text once more when Redis lost its script cache', async () => {
-    const client = new FakeClient();
-    const redis = new ScriptingRedis();
-    client.answer = redis.answer;
-    const { tier } = fakeTier(client);
-    await tier.mark([1n, 2n], NOW);
-    expect(client.sent.map((commands) => commands[0][0])).toEqual(['evalshaBuffer', 'evalBuffer']);
-    expect(await tier.lookup([1n, 2n, 3n])).toEqual([NOW, NOW, undefined]);
-    expect(await tier.lookup([1n])).toEqual([NOW]);
-    expect(client.sent.map((commands) => commands[0][0])).toEqual(['evalshaBuffer', 'evalBuffer', 'evalshaBuffer', 'evalBuffer', 'evalshaBuffer']);
-    redis.scripts.clear(); // SCRIPT FLUSH, or a restarted Redis
-    expect(await tier.lookup([2n])).toEqual([NOW]);
-    expect(tier.healthy()).toBe(true);
-  });
-
   it('answers unknown within the command timeout when Redis hangs, goes down, and comes back once a ping gets through', async () => {
-    const client = new FakeClient();
-    const { tier, metric } = fakeTier(client);
+    vi.useFakeTimers();
+    const redis = new FakeRedis();
+    const { tier, metric } = fakeTier(redis);
+    await tier.mark([1n], NOW);
     expect(await metric('weir_dedup_tier_up', { tier: 'shared' })).toBe(1);
-    const started = Date.now();
-    expect(await tier.lookup([1n, 2n])).toEqual([undefined, undefined]);
-    expect(Date.now() - started).toBeLessThan(1000);
+
+    redis.mode = 'hang';
+    let answered: Array<number | undefined> | undefined;
+    void tier.lookup([1n, 2n]).then((a) => (answered = a));
+    await vi.advanceTimersByTimeAsync(49);
+    expect(answered).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(answered).toEqual([undefined, undefined]);
     expect(tier.healthy()).toBe(false);
     expect(await metric('weir_dedup_tier_up', { tier: 'shared' })).toBe(0);
     expect(await metric('weir_dedup_tier_errors_total', { tier: 'shared', op: 'lookup' })).toBe(1);
 
-    // Down: nothing is sent for lookups or marks, only the probe's pings.
-    const sentBefore = client.sent.length;
-    await tier.lookup([1n]);
-    await tier.mark([1n], NOW);
-    expect(client.sent.slice(sentBefore).flat().every((c) => c[0] === 'ping')).toBe(true);
+    // The probe's pings hang too: still down.
+    await vi.advanceTimersByTimeAsync(500);
+    expect(tier.healthy()).toBe(false);
+    expect(redis.names().at(-1)).toBe('PING');
 
-    client.answer = storedTimes(NOW / 1000);
-    await until(() => tier.healthy());
+    // A ping answered with an error (a Redis still loading its data) does not bring it back.
+    redis.mode = 'answer';
+    redis.replace = (c) => (c[0] === 'PING' ? '-LOADING Redis is loading the dataset in memory\r\n' : undefined);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(redis.names().at(-1)).toBe('PING');
+    expect(tier.healthy()).toBe(false);
+
+    redis.replace = () => undefined;
+    const sentBefore = redis.sent.length;
+    await vi.advanceTimersByTimeAsync(100);
+    expect(tier.healthy()).toBe(true);
+    expect(redis.sent.slice(sentBefore)).toEqual([[['PING']]]); // one ping got through, and that was enough
     expect(await metric('weir_dedup_tier_up', { tier: 'shared' })).toBe(1);
     expect(await tier.lookup([1n])).toEqual([NOW]);
     tier.stop();
   });
 
-  it('follows the connection: down while ioredis is not ready, up again on a new connection', async () => {
-    const client = new FakeClient();
-    client.answer = async () => [[new Error("Stream isn't writeable and enableOfflineQueue options is false"), null]];
-    const { tier, metric } = fakeTier(client);
+  it('follows the connection: down when exec is refused or the connection closes, up again on a new connection', async () => {
+    vi.useFakeTimers();
+    const redis = new FakeRedis();
+    redis.mode = 'reject';
+    const { tier, metric } = fakeTier(redis);
     await tier.mark([1n], NOW);
     expect(tier.healthy()).toBe(false);
     expect(await metric('weir_dedup_tier_errors_total', { tier: 'shared', op: 'mark' })).toBe(1);
 
-    client.status = 'reconnecting';
-    client.emit('close');
-    client.answer = storedTimes(NOW / 1000);
-    await new Promise((resolve) => setTimeout(resolve, 60)); // a few probe periods: no ping while disconnected
+    redis.status = 'reconnecting';
+    redis.emit('close');
+    redis.mode = 'answer';
+    const sentBefore = redis.sent.length;
+    await vi.advanceTimersByTimeAsync(200); // a few probe periods: no ping while disconnected
     expect(tier.healthy()).toBe(false);
-    expect(client.sent.flat().some((c) => c[0] === 'ping')).toBe(false);
+    expect(redis.sent).toHaveLength(sentBefore);
+    expect(await tier.lookup([1n])).toEqual([undefined]);
+    expect(redis.sent).toHaveLength(sentBefore);
 
-    client.status = 'ready';
-    client.emit('ready');
+    redis.status = 'ready';
+    redis.emit('ready');
     expect(tier.healthy()).toBe(true);
     expect(await metric('weir_dedup_tier_up', { tier: 'shared' })).toBe(1);
+
+    // A connection that closes while the tier is healthy: down at once, without an error of its own.
+    redis.status = 'reconnecting';
+    redis.emit('close');
+    expect(tier.healthy()).toBe(false);
+    expect(await metric('weir_dedup_tier_up', { tier: 'shared' })).toBe(0);
+    redis.status = 'ready';
+    redis.emit('ready');
+    expect(tier.healthy()).toBe(true);
     tier.stop();
+    expect(tier.healthy()).toBe(false);
   });
 
-  it('counts an error Redis replied with (a data problem) without going down', async () => {
-    const client = new FakeClient();
-    const replyError = Object.assign(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'), { name: 'ReplyError' });
-    client.answer = async () => [[replyError, null]];
-    const { tier, metric } = fakeTier(client);
-    expect(await tier.lookup([1n])).toEqual([undefined]);
+  it('counts an error Redis replied to one group without going down; the other groups still answer', async () => {
+    const redis = new FakeRedis();
+    const { tier, layout, metric } = fakeTier(redis);
+    const hashes = [inBucket(1, 1), inBucket(2, 1), inBucket(2, 2), inBucket(3, 1), inBucket(3, 2)];
+    await tier.mark(hashes, NOW);
+    // The middle group (an HMGET of two) answers an error: one value where two or three were due.
+    redis.replace = (c) => (c[1] === layout.key(2) ? '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n' : undefined);
+    expect(await tier.lookup(hashes)).toEqual([NOW, undefined, undefined, NOW, NOW]);
     expect(tier.healthy()).toBe(true);
     expect(await metric('weir_dedup_tier_errors_total', { tier: 'shared', op: 'lookup' })).toBe(1);
+
+    // The same for a mark: its other buckets are written.
+    await tier.mark([inBucket(2, 3), inBucket(4, 1)], NOW + 5000);
+    expect(tier.healthy()).toBe(true);
+    expect(await metric('weir_dedup_tier_errors_total', { tier: 'shared', op: 'mark' })).toBe(1);
+    redis.replace = () => undefined;
+    expect(await tier.lookup([inBucket(2, 3), inBucket(4, 1)])).toEqual([undefined, NOW + 5000]);
   });
 
-  it('registers its metrics once per registry, shared by every tier', () => {
+  it('counts replies of the wrong shape, and keeps reading the groups after them', async () => {
+    const redis = new FakeRedis();
+    const { tier, layout, metric } = fakeTier(redis);
+    const hashes = [inBucket(1, 1), inBucket(2, 1), inBucket(2, 2), inBucket(3, 1), inBucket(4, 1), inBucket(4, 2)];
+    await tier.mark(hashes, NOW);
+    const s = String(NOW / 1000);
+    const wrong: Record<string, string> = {
+      [layout.key(2)]: `*1\r\n$${s.length}\r\n${s}\r\n`, // HMGET of two answered with one value
+      [layout.key(3)]: ':1\r\n', // HGET answered with an integer
+    };
+    redis.replace = (c) => (c[0] === 'PING' ? undefined : wrong[c[1]]);
+    expect(await tier.lookup(hashes)).toEqual([NOW, undefined, undefined, undefined, NOW, NOW]);
+    // One lookup with two bad answers: one failed operation.
+    expect(await metric('weir_dedup_tier_errors_total', { tier: 'shared', op: 'lookup' })).toBe(1);
+
+    // An HMGET element that is itself an array: skipped whole, the groups after it still read right.
+    redis.replace = (c) => (c[1] === layout.key(2) ? `*2\r\n*2\r\n$${s.length}\r\n${s}\r\n$${s.length}\r\n${s}\r\n$-1\r\n` : undefined);
+    expect(await tier.lookup(hashes)).toEqual([NOW, undefined, undefined, NOW, NOW, NOW]);
+    expect(await metric('weir_dedup_tier_errors_total', { tier: 'shared', op: 'lookup' })).toBe(2);
+
+    // PEXPIRETIME answered with something else than an integer.
+    redis.replace = (c) => (c[0] === 'PEXPIRETIME' ? '$2\r\n12\r\n' : undefined);
+    await tier.mark([inBucket(5, 1)], NOW);
+    expect(await metric('weir_dedup_tier_errors_total', { tier: 'shared', op: 'mark' })).toBe(1);
+    expect(tier.healthy()).toBe(true);
+  });
+
+  it('registers its metrics once per registry, shared by every tier', async () => {
     const registry = new Registry();
     const first = dedupTierMetrics(registry);
     expect(dedupTierMetrics(registry)).toEqual(first);
+    // A second tier on the same registry: no "already registered" error, one family.
+    fakeTier(new FakeRedis(), { registry });
+    expect((await registry.getMetricsAsJSON()).map((m) => m.name).sort()).toEqual(['weir_dedup_tier_errors_total', 'weir_dedup_tier_up']);
   });
 });

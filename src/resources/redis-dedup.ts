@@ -1,13 +1,14 @@
-import { Redis } from 'ioredis';
 import { register as defaultRegistry, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { duration } from '../config/units.js';
-import { BucketLayout, dedupTierMetrics, RedisDedupTier, TARGET_BUCKET_FILL } from '../dedup/redis-tier.js';
+import { redact, RespConnection } from '../clients/redis/resp-connection.js';
+import { BucketLayout, TARGET_BUCKET_FILL } from '../dedup/bucket-layout.js';
+import { dedupTierMetrics, RedisDedupTier } from '../dedup/redis-tier.js';
 import type { DedupTier } from '../dedup/tier.js';
 import { defineResource, type Resource, type ResourceContext } from '../topology/declaration.js';
 
 export const redisDedupConfig = z.strictObject({
-  url: z.string().min(1).default('redis://127.0.0.1:6379').describe('Redis server (7.0 or later; a single server or a primary, not Redis Cluster: each call runs one script over many bucket keys), as redis://[user:password@]host:port[/db], or rediss:// for TLS.'),
+  url: z.string().min(1).default('redis://127.0.0.1:6379').describe('Redis server (7.0 or later; a single server or a primary, not Redis Cluster: each call sends commands for many bucket keys in one pipeline), as redis://[user:password@]host:port[/db], or rediss:// for TLS.'),
   key_prefix: z.string().min(1).default('weir:seen').describe('Prefix of the bucket keys (`<prefix>:<bits>:<bucket>`). Services that should share what they have seen use the same prefix; give unrelated ones their own.'),
   expected_series: z.number().int().min(1).max(500_000_000).default(2_000_000).describe(
     `Series the tier should hold; sizes the buckets (hashes of about ${TARGET_BUCKET_FILL / 2}–${TARGET_BUCKET_FILL} series, roughly 20 bytes per series in Redis). ` +
@@ -30,7 +31,7 @@ export const redisDedupConfig = z.strictObject({
 
 export interface RedisDedupResource extends DedupTier, Resource {
   readonly tier: RedisDedupTier;
-  readonly client: Redis;
+  readonly client: RespConnection;
   /** Connected to Redis now (the service stays up without it: series then pass on as new). */
   ready(): boolean;
 }
@@ -57,19 +58,13 @@ export type RedisDedupConfig = z.output<typeof redisDedupConfig>;
 
 /** Opens the tier; resolves once the first connection attempt is over, whether or not it succeeded. */
 export async function openRedisDedup(config: RedisDedupConfig, ctx: RedisDedupContext): Promise<RedisDedupResource> {
-  const client = new Redis(config.url, {
-    connectionName: `weir:${ctx.name}`,
+  const client = new RespConnection({
+    url: config.url,
+    name: `weir:${ctx.name}`,
     connectTimeout: config.connect_timeout,
-    // Never queue while disconnected, never resend after a reconnect: a dedup answer that comes
-    // late is worth nothing, and a queue would hold the pipeline up. Commands fail at once instead.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
     // A connection that sends nothing back while commands wait is dead: drop it and reconnect,
     // rather than let replies pile up behind it. (The tier times out each call on its own.)
     socketTimeout: Math.max(1000, 4 * config.command_timeout),
-    // Retry soon after an outage: reconnect attempts at most a second apart (ioredis' default is 5 s).
-    retryStrategy: (times) => Math.min(50 * 2 ** times, 1000) + Math.floor(Math.random() * 100),
   });
   const tier = new RedisDedupTier({
     name: ctx.name,
@@ -82,7 +77,7 @@ export async function openRedisDedup(config: RedisDedupConfig, ctx: RedisDedupCo
     metrics: dedupTierMetrics(ctx.registry ?? defaultRegistry),
   });
   await firstConnection(client, config.connect_timeout);
-  if (client.status !== 'ready') ctx.logger.warn({ tier: ctx.name, url: redactUrl(config.url) }, 'redis dedup tier: Redis not reachable at start; continuing without it');
+  if (client.status !== 'ready') ctx.logger.warn({ tier: ctx.name, url: redact(config.url) }, 'redis dedup tier: Redis not reachable at start; continuing without it');
   return {
     name: ctx.name,
     tier,
@@ -95,13 +90,13 @@ export async function openRedisDedup(config: RedisDedupConfig, ctx: RedisDedupCo
     ready: () => client.status === 'ready',
     async close() {
       tier.stop();
-      client.disconnect();
+      client.close();
     },
   };
 }
 
 /** Resolves once the first connection attempt has succeeded or failed, or after `timeout` ms. */
-function firstConnection(client: Redis, timeout: number): Promise<void> {
+function firstConnection(client: RespConnection, timeout: number): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
@@ -113,8 +108,4 @@ function firstConnection(client: Redis, timeout: number): Promise<void> {
     client.once('ready', done);
     client.once('close', done);
   });
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }
