@@ -106,13 +106,18 @@ export const scenario: Scenario = {
       // Where the cores went, per new series: all of these processes share the machine's cores.
       const perSeries = (percent: number) => ((percent / 100) * 1e6) / rate;
       const share = (name: string, percent: number) => `${name} ${percent.toFixed(0)}% of a core (${perSeries(percent).toFixed(1)} µs per series)`;
+      const consumers: Array<[string, number]> = [
+        ['redis-server', figures.redis_cpu_percent.value],
+        ['weir', figures.weir_cpu_percent.value],
+        ['the Kafka broker', figures.kafka_cpu_percent.value],
+        ['the load generator', figures.loadgen_cpu_percent.value],
+      ];
+      consumers.sort((a, b) => b[1] - a[1]);
       findings.unshift(
         `new series per second: ${Math.round(rate).toLocaleString('en-US')}, ${((1 - rate / TARGET) * 100).toFixed(0)}% short of ${TARGET.toLocaleString('en-US')}; ` +
           `at ${Math.round(perCpu).toLocaleString('en-US')} series per CPU-second, the target takes ${(TARGET / perCpu).toFixed(1)} cores of weir alone`,
-        `the machine was ${figures.machine_busy_percent.value.toFixed(0)}% busy: ${share('redis-server', figures.redis_cpu_percent.value)}, ${share('weir', figures.weir_cpu_percent.value)}, ` +
-          `${share('the Kafka broker', figures.kafka_cpu_percent.value)}, ${share('the load generator', figures.loadgen_cpu_percent.value)}. ` +
-          'Redis, single-threaded, is the bottleneck: every new series costs it one read (the lookup) and one write (the mark), each a command run by a Lua script, ' +
-          "and it has to share the 2 cores; at the target it would need about a core to itself while the rest needs the other one.",
+        `the machine was ${figures.machine_busy_percent.value.toFixed(0)}% busy: ${consumers.map(([name, percent]) => share(name, percent)).join(', ')}. ` +
+          `The busiest is ${consumers[0][0]}; weir's JavaScript and Redis' command loop each run on one thread, so either one near 100% of a core is the limit.`,
       );
     }
     findings.push(describeStageTimes(stages), ...runFindings('weir', runs));
