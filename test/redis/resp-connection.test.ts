@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommand, RESP, RespConnection, type RespConnectionOptions, type RespReplies } from '../../src/clients/redis/resp-connection.js';
 import { DownstreamError } from '../../src/errors.js';
@@ -103,11 +104,15 @@ describe('RespConnection against a real redis-server with a password', () => {
     expect(await clientInfo(w.conn)).toMatchObject({ user: USER, db: '2', name: 'acl' });
   });
 
-  it('connects without a handshake where none is needed (db 0, no name)', async () => {
+  it('handshakes with the PING alone where nothing else is needed (db 0, no name)', async () => {
     const plain = await ThrowawayRedis.start();
     try {
+      expect(await plain.cli('CONFIG', 'RESETSTAT')).toBe('OK');
       const w = connect(`${plain.url}/0`);
       await ready(w);
+      const stats = await plain.cli('INFO', 'commandstats');
+      expect(stats).toMatch(/^cmdstat_ping:calls=1,/m);
+      expect(stats).not.toMatch(/^cmdstat_(auth|select|client)/m);
       expect(await clientInfo(w.conn)).toMatchObject({ db: '0', name: '', user: 'default' });
     } finally {
       await plain.stop();
@@ -146,6 +151,65 @@ describe('RespConnection against a real redis-server with a password', () => {
     const three = [2, 3, 4].map((seed) => mixedPipeline(`resp:${randomBytes(4).toString('hex')}`, 1400, seed));
     const answers = await Promise.all(three.map((p) => w.conn.exec(p.payload, p.replies)));
     for (const [i, r] of answers.entries()) expect(show(r)).toEqual(three[i].expected);
+    await one(w.conn, 'FLUSHDB');
+  });
+
+  it('reads a 1 MiB value and an HMGET of 20,000 fields with more pipelines behind them, all bytes intact to the end', async () => {
+    const w = connect(urlFor({ password: PASSWORD }, 5));
+    await ready(w);
+    const prefix = `resp:${randomBytes(4).toString('hex')}`;
+    const big = randomBytes(1 << 20);
+    const mid = randomBytes(100_000);
+    // Every 13th field is never set (nil), every 17th is empty.
+    const fields = Array.from({ length: 20_000 }, (_, i) => (i % 13 === 12 ? null : i % 17 === 16 ? Buffer.alloc(0) : Buffer.concat([Buffer.from(`f${i}:`), randomBytes(i % 41)])));
+    const setup: Buffer[] = [encodeCommand(['SET', `${prefix}:big`, big]), encodeCommand(['SET', `${prefix}:mid`, mid])];
+    for (let from = 0; from < fields.length; from += 1000) {
+      const args: Array<string | Buffer> = ['HSET', `${prefix}:h`];
+      for (let i = from; i < from + 1000; i++) if (fields[i] !== null) args.push(`f${i}`, fields[i]!);
+      setup.push(encodeCommand(args));
+    }
+    const stored = await w.conn.exec(Buffer.concat(setup), setup.length);
+    expect(show(stored).slice(0, 2)).toEqual(['+OK', '+OK']);
+
+    const a = Buffer.concat([encodeCommand(['GET', `${prefix}:big`]), encodeCommand(['HMGET', `${prefix}:h`, ...fields.map((_, i) => `f${i}`)])]);
+    const b = Buffer.concat([encodeCommand(['GET', `${prefix}:mid`]), encodeCommand(['INCRBY', `${prefix}:n`, '42']), encodeCommand(['GET', `${prefix}:missing`])]);
+    const bulkIs = (r: RespReplies, v: number, want: Buffer | null) =>
+      r.types[v] === RESP.bulk && (want === null ? r.starts[v] === -1 : r.starts[v] >= 0 && r.data.subarray(r.starts[v], r.ends[v]).equals(want));
+    const checkA = (r: RespReplies) => {
+      expect(r.values).toBe(2 + fields.length);
+      expect(bulkIs(r, 0, big), 'the 1 MiB value').toBe(true);
+      expect([r.types[1], r.starts[1]]).toEqual([RESP.array, fields.length]);
+      expect([...fields.keys()].filter((i) => !bulkIs(r, 2 + i, fields[i])).slice(0, 5)).toEqual([]);
+    };
+    const checkB = (r: RespReplies, round: number) => {
+      expect(r.values).toBe(3);
+      expect(bulkIs(r, 0, mid), 'the 100 kB value').toBe(true);
+      expect(r.integer(1)).toBe(42 * (round + 1));
+      expect(bulkIs(r, 2, null)).toBe(true);
+    };
+    let chunks = 0;
+    (w.conn as unknown as { socket: Socket }).socket.on('data', () => chunks++);
+    // Three rounds of both at once, the replies of each round read while the next is in flight; each
+    // copied as handed out, before the chunks after it.
+    const copies: Buffer[] = [];
+    const exec = (payload: Buffer, replies: number) =>
+      w.conn.exec(payload, replies).then((r) => {
+        copies.push(Buffer.from(r.data));
+        return r;
+      });
+    const rounds: Array<Promise<[RespReplies, RespReplies]>> = [];
+    for (let round = 0; round < 3; round++) rounds.push(Promise.all([exec(a, 2), exec(b, 3)]));
+    const answers = await Promise.all(rounds);
+    expect(chunks).toBeGreaterThan(20); // real Redis sent them in many pieces
+    for (const [round, [ra, rb]] of answers.entries()) {
+      checkA(ra);
+      checkB(rb, round);
+    }
+    // Later reads did not write over replies handed out before them.
+    expect(show(await one(w.conn, 'PING'))).toEqual(['+PONG']);
+    const all = answers.flat();
+    expect(all.map((r, i) => r.data.equals(copies[i]))).toEqual(all.map(() => true));
+    expect(w.errors).toEqual([]);
     await one(w.conn, 'FLUSHDB');
   });
 

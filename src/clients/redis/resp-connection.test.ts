@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DownstreamError } from '../../errors.js';
 import { encodeCommand, parseRedisUrl, parseReplies, readInteger, redact, RESP, RespConnection, type RespConnectionOptions, type RespReplies } from './resp-connection.js';
 
@@ -54,6 +54,12 @@ interface FakeConn {
   commands: string[][];
   pending: Buffer;
   closed: boolean;
+  /**
+   * Whether the client's handshake is in: it ends with the first PING on the connection (AUTH,
+   * SELECT, CLIENT SETNAME before it as the URL asks), the client sends nothing else before ready,
+   * so commands after it are the caller's. Still false while `onCommand` sees that PING.
+   */
+  handshaken: boolean;
 }
 
 type Reply = string | Buffer | undefined;
@@ -91,7 +97,7 @@ class FakeRedis {
 
   private accept(socket: net.Socket): void {
     socket.setNoDelay(true);
-    const conn: FakeConn = { index: this.conns.length, socket, commands: [], pending: Buffer.alloc(0), closed: false };
+    const conn: FakeConn = { index: this.conns.length, socket, commands: [], pending: Buffer.alloc(0), closed: false, handshaken: false };
     this.conns.push(conn);
     socket.on('error', () => undefined);
     socket.on('close', () => (conn.closed = true));
@@ -101,6 +107,7 @@ class FakeRedis {
         conn.commands.push(command);
         const reply = this.onCommand(command, conn);
         if (reply !== undefined && !socket.destroyed) socket.write(reply);
+        if (command[0].toUpperCase() === 'PING') conn.handshaken = true;
       }
     });
     this.onConnection(conn);
@@ -238,6 +245,16 @@ describe('parseRedisUrl', () => {
     expect(() => parseRedisUrl('redis://h/1/2')).toThrow(/database number/);
     expect(() => parseRedisUrl('redis://h/-1')).toThrow(/database number/);
   });
+
+  it('rejects options after ? or # (ioredis read some of them: ignoring them would connect elsewhere), without showing the password', () => {
+    for (const url of ['redis://h?db=3', 'redis://h/1#x', 'redis://h/?password=x', 'rediss://h:6390/2?tls=false', 'redis://h/1?db=3#x']) {
+      expect(() => parseRedisUrl(url), url).toThrow(/Redis URL: options after \? or # are not supported/);
+    }
+    expect(() => parseRedisUrl('redis://:hunter2@h/2?db=3')).toThrow('redis://***@h/2?db=3');
+    expect(() => parseRedisUrl('redis://:hunter2@h/2?db=3')).not.toThrow(/hunter2/);
+    // Nor does a connection start with one.
+    expect(() => new RespConnection({ url: 'redis://127.0.0.1:1/0?db=3', connectTimeout: 100, socketTimeout: 100 })).toThrow(/options after \? or #/);
+  });
 });
 
 describe('redact', () => {
@@ -250,6 +267,12 @@ describe('redact', () => {
   it('masks all of a password with a raw @ in it (the URL parser splits at the last @)', () => {
     expect(parseRedisUrl('redis://u:p@ss@h').password).toBe('p@ss');
     expect(redact('redis://u:p@ss@h/1')).toBe('redis://***@h/1');
+  });
+
+  it('masks a password with a raw / ? or # in it too, in the errors that quote such a URL', () => {
+    expect(redact('redis://u:6380#secret@h/1')).toBe('redis://***@h/1');
+    expect(redact('redis://:p/w?x@h')).toBe('redis://***@h');
+    expect(() => parseRedisUrl('redis://u:6380#secret@h/1')).toThrow(/^(?!.*secret)/);
   });
 });
 
@@ -329,6 +352,20 @@ describe('parseReplies', () => {
       expect(() => parseReplies(bytes(s), 1), JSON.stringify(s)).toThrow(/malformed/);
     }
   });
+
+  it('reads arrays nested 16 deep; deeper is malformed, not a stack overflow', () => {
+    const nested = (depth: number, inner = ':1\r\n') => Buffer.from('*1\r\n'.repeat(depth) + inner, 'latin1');
+    const r = parseReplies(nested(16), 1);
+    expect(show(r)).toEqual([...Array<string>(16).fill('*1'), ':1']);
+    expect(r.next(0)).toBe(17);
+    expect(() => parseReplies(nested(17), 1)).toThrow('redis: malformed reply');
+    expect(() => parseReplies(nested(10_000), 1)).toThrow('redis: malformed reply');
+    // Malformed as soon as the nesting is too deep, even before the rest has arrived.
+    expect(() => parseReplies(Buffer.from('*1\r\n'.repeat(1_000_000), 'latin1'), 1)).toThrow('redis: malformed reply');
+    // The depth is counted per branch, not over the whole reply: siblings 16 deep are fine.
+    const wide = Buffer.concat([bytes('*3\r\n'), nested(15), nested(15, '*0\r\n'), nested(15, '$2\r\nok\r\n')]);
+    expect(show(parseReplies(wide, 1)).slice(-1)).toEqual(['$ok']);
+  });
 });
 
 describe('encodeCommand', () => {
@@ -384,7 +421,7 @@ describe('RespConnection against a fake server', () => {
   function answerAllWith(server: FakeRedis, answer: (socket: net.Socket) => Promise<void>): void {
     let seen = 0;
     server.onCommand = (cmd, conn) => {
-      if (!(cmd[0] in scripted)) return defaultReply(cmd);
+      if (!(cmd[0] in scripted) || !conn.handshaken) return defaultReply(cmd); // the handshake's PING is answered at once
       if (++seen % commandCount === 0) void answer(conn.socket);
       return undefined;
     };
@@ -440,33 +477,42 @@ describe('RespConnection against a fake server', () => {
     expect(w.errors).toEqual([]);
   });
 
-  it('handshakes AUTH user password, SELECT and CLIENT SETNAME in one pipeline before ready', async () => {
+  it('handshakes AUTH user password, SELECT, CLIENT SETNAME and PING in one pipeline, ready only after the PONG', async () => {
     const server = await fake();
-    // No answer until all three are in: a client waiting for each answer would never get ready.
-    server.onCommand = (cmd, conn) => (conn.commands.length === 3 ? '+OK\r\n+OK\r\n+OK\r\n' : undefined);
+    // No answer until all four are in: a client waiting for each answer would never get ready.
+    server.onCommand = (cmd, conn) => (conn.commands.length === 4 ? '+OK\r\n+OK\r\n+OK\r\n' : undefined);
     const w = connect(server.url('al%40ice:p%3Ass w@/5'), { name: 'weir dedup\tshared' });
-    await ready(w);
+    await until(() => server.conns[0]?.commands.length === 4, 1000, 'handshake sent');
     expect(server.conns[0].commands).toEqual([
       ['AUTH', 'al@ice', 'p:ss w'],
       ['SELECT', '5'],
       ['CLIENT', 'SETNAME', 'weir_dedup_shared'],
+      ['PING'],
     ]);
+    // The three OKs are in, the PONG is not: not ready yet.
+    await sleep(30);
+    expect(w.conn.status).toBe('connecting');
+    expect(w.events).toEqual([]);
+    server.conns[0].socket.write('+PONG\r\n');
+    await ready(w);
+    expect(w.events).toEqual(['ready']);
+    expect(server.conns).toHaveLength(1);
   });
 
   it('sends AUTH with the password alone when the URL has no user', async () => {
     const server = await fake();
     const w = connect(server.url(':pw@'));
     await ready(w);
-    expect(server.conns[0].commands).toEqual([['AUTH', 'pw']]);
+    expect(server.conns[0].commands).toEqual([['AUTH', 'pw'], ['PING']]);
   });
 
-  it('sends no handshake when the URL asks for none', async () => {
+  it('sends the PING alone when the URL asks for nothing else', async () => {
     const server = await fake();
     const w = connect(server.url('/0'));
     await ready(w);
-    expect(server.conns[0].commands).toEqual([]);
-    expect(show(await w.conn.exec(command('PING'), 1))).toEqual(['+PONG']);
     expect(server.conns[0].commands).toEqual([['PING']]);
+    expect(show(await w.conn.exec(command('ECHO', 'after'), 1))).toEqual(['$after']);
+    expect(server.conns[0].commands).toEqual([['PING'], ['ECHO', 'after']]);
   });
 
   it('fails the attempt on an error reply to AUTH, says why, and tries again', async () => {
@@ -493,6 +539,34 @@ describe('RespConnection against a fake server', () => {
     expect(server.conns).toHaveLength(2);
   });
 
+  it('fails the attempt on -LOADING to the handshake PING, tries again, and is ready only after a PONG', async () => {
+    const server = await fake();
+    const loading = 'LOADING Redis is loading the dataset in memory';
+    // As Redis does while it loads its data: AUTH, SELECT and CLIENT are fine, PING is not.
+    server.onCommand = (cmd, conn) => (cmd[0] === 'PING' && conn.index < 2 ? `-${loading}\r\n` : defaultReply(cmd));
+    const w = connect(server.url(':pw@/2'), { name: 'n', retryDelay: () => 20 });
+    // Meanwhile exec is tried at every turn: on each error, and on each close (in the retry delay).
+    const tried: Array<Promise<RespReplies>> = [];
+    const tryExec = () => {
+      const attempt = w.conn.exec(command('ECHO', 'too early'), 1);
+      attempt.catch(() => undefined);
+      tried.push(attempt);
+    };
+    w.conn.on('error', tryExec);
+    w.conn.on('close', tryExec);
+    await ready(w);
+    expect(w.errors.map((e) => e.message)).toEqual([`PING failed: ${loading}`, `PING failed: ${loading}`]);
+    expect(w.events).toEqual(['error', 'close', 'error', 'close', 'ready']);
+    expect(server.conns).toHaveLength(3);
+    for (const conn of server.conns) expect(conn.commands.slice(0, 4)).toEqual([['AUTH', 'pw'], ['SELECT', '2'], ['CLIENT', 'SETNAME', 'n'], ['PING']]);
+    expect(server.conns[0].closed && server.conns[1].closed).toBe(true);
+    expect(tried).toHaveLength(4);
+    for (const attempt of tried) await expect(attempt).rejects.toThrow(/^redis: not connected \((connecting|reconnecting)\)$/);
+    expect(server.conns.flatMap((conn) => conn.commands).filter((cmd) => cmd[0] === 'ECHO')).toEqual([]);
+    expect(show(await w.conn.exec(command('ECHO', 'loaded'), 1))).toEqual(['$loaded']);
+    expect(server.conns[2].closed).toBe(false);
+  });
+
   it('gives up an attempt whose handshake takes longer than connectTimeout', async () => {
     const server = await fake();
     server.onCommand = (cmd, conn) => (conn.index === 0 ? undefined : defaultReply(cmd));
@@ -512,9 +586,10 @@ describe('RespConnection against a fake server', () => {
     await expect(early).rejects.toThrow(DownstreamError);
     await expect(early).rejects.toThrow('redis: not connected (connecting)');
 
-    await until(() => server.conns[0]?.commands.length === 1, 1000, 'AUTH sent');
-    expect(await settledAtOnce(w.conn.exec(command('PING'), 1))).toBe('rejected');
-    expect(server.conns[0].commands).toEqual([['AUTH', 'pw']]); // the PING was never written
+    await until(() => server.conns[0]?.commands.length === 2, 1000, 'AUTH and PING sent');
+    expect(await settledAtOnce(w.conn.exec(command('ECHO', 'early'), 1))).toBe('rejected');
+    await sleep(20);
+    expect(server.conns[0].commands).toEqual([['AUTH', 'pw'], ['PING']]); // the ECHO was never written
 
     server.conns[0].socket.destroy();
     await until(() => w.conn.status === 'reconnecting', 1000, 'reconnecting');
@@ -562,10 +637,58 @@ describe('RespConnection against a fake server', () => {
     expect(attempts).toEqual([1, 2, 3, 1]);
   });
 
+  it('resolves exec(payload, 0) at once with no values, without waiting for a byte, also with a pipeline in flight', async () => {
+    const server = await fake();
+    let held: net.Socket | undefined;
+    server.onCommand = (cmd, conn) => {
+      if (cmd[0] !== 'HOLD') return defaultReply(cmd);
+      held = conn.socket;
+      return undefined;
+    };
+    const w = connect(server.url(), { socketTimeout: 100 });
+    await ready(w);
+    const alone = w.conn.exec(Buffer.alloc(0), 0);
+    expect(await settledAtOnce(alone)).toBe('resolved');
+    const none = await alone;
+    expect(none.values).toBe(0);
+    expect(none.data.length).toBe(0);
+
+    // Before an earlier pipeline still waiting for its reply, which it does not disturb.
+    const waiting = w.conn.exec(command('HOLD'), 1);
+    await until(() => held !== undefined, 1000, 'HOLD sent');
+    const meanwhile = w.conn.exec(Buffer.alloc(0), 0);
+    expect(await settledAtOnce(meanwhile)).toBe('resolved');
+    expect((await meanwhile).values).toBe(0);
+    expect(await settledAtOnce(waiting)).toBe('pending');
+    held!.write('+HELD\r\n');
+    expect(show(await within(waiting, 1000, 'held reply'))).toEqual(['+HELD']);
+
+    // Nothing is left waiting for a byte that will never come: socketTimeout does not drop the connection.
+    await sleep(250);
+    expect(w.events).toEqual(['ready']);
+    expect(show(await w.conn.exec(command('ECHO', 'still'), 1))).toEqual(['$still']);
+    expect(server.conns).toHaveLength(1);
+    w.conn.close();
+    await expect(w.conn.exec(Buffer.alloc(0), 0)).rejects.toThrow('redis: not connected (closed)');
+  });
+
+  it('reads a reply that arrives in one chunk where it lies, without a copy', async () => {
+    const server = await fake();
+    const w = connect(server.url());
+    await ready(w);
+    const chunks: Buffer[] = [];
+    socketOf(w.conn).on('data', (chunk: Buffer) => chunks.push(chunk));
+    const r = await w.conn.exec(command('ECHO', 'in place'), 1);
+    expect(show(r)).toEqual(['$in place']);
+    expect(chunks).toHaveLength(1);
+    expect(r.data.buffer).toBe(chunks[0].buffer);
+    expect([r.data.byteOffset, r.data.length]).toEqual([chunks[0].byteOffset, chunks[0].length]);
+  });
+
   describe('socketTimeout', () => {
     it('drops a connection that never answers a waiting pipeline', async () => {
       const server = await fake();
-      server.onCommand = (cmd, conn) => (conn.index === 0 && cmd[0] === 'PING' ? undefined : defaultReply(cmd));
+      server.onCommand = (cmd, conn) => (conn.index === 0 && conn.handshaken && cmd[0] === 'PING' ? undefined : defaultReply(cmd));
       const w = connect(server.url(), { socketTimeout: 100 });
       await ready(w);
       const started = Date.now();
@@ -591,7 +714,7 @@ describe('RespConnection against a fake server', () => {
 
     it('drops a silent connection after being idle first', async () => {
       const server = await fake();
-      server.onCommand = (cmd) => (cmd[0] === 'PING' ? undefined : defaultReply(cmd));
+      server.onCommand = (cmd, conn) => (conn.handshaken && cmd[0] === 'PING' ? undefined : defaultReply(cmd));
       const w = connect(server.url(), { socketTimeout: 80 });
       await ready(w);
       await sleep(200);
@@ -602,7 +725,7 @@ describe('RespConnection against a fake server', () => {
 
     it('drops a silent connection even while pipelines keep being sent to it', async () => {
       const server = await fake();
-      server.onCommand = (cmd, conn) => (conn.index === 0 && cmd[0] === 'PING' ? undefined : defaultReply(cmd));
+      server.onCommand = (cmd, conn) => (conn.index === 0 && conn.handshaken && cmd[0] === 'PING' ? undefined : defaultReply(cmd));
       const w = connect(server.url(), { socketTimeout: 100 });
       await ready(w);
       const sent: Promise<unknown>[] = [];
@@ -676,7 +799,7 @@ describe('RespConnection against a fake server', () => {
       const server = await fake();
       server.onCommand = () => undefined;
       const w = connect(server.url(':pw@'), { connectTimeout: 50 });
-      await until(() => server.conns[0]?.commands.length === 1, 1000, 'AUTH sent');
+      await until(() => server.conns[0]?.commands.length === 2, 1000, 'AUTH and PING sent');
       w.conn.close();
       await sleep(200);
       expect(server.conns).toHaveLength(1);
@@ -699,7 +822,7 @@ describe('RespConnection against a fake server', () => {
 
     it('answers the pipeline, then drops the connection on bytes after its replies', async () => {
       const server = await fake();
-      server.onCommand = (cmd, conn) => (cmd[0] === 'PING' && conn.index === 0 ? '+PONG\r\n:1\r\n' : defaultReply(cmd));
+      server.onCommand = (cmd, conn) => (cmd[0] === 'PING' && conn.handshaken && conn.index === 0 ? '+PONG\r\n:1\r\n' : defaultReply(cmd));
       const w = connect(server.url());
       await ready(w);
       expect(show(await w.conn.exec(command('PING'), 1))).toEqual(['+PONG']);
@@ -709,12 +832,168 @@ describe('RespConnection against a fake server', () => {
 
     it('drops the connection on a malformed reply and rejects its pipeline', async () => {
       const server = await fake();
-      server.onCommand = (cmd, conn) => (cmd[0] === 'PING' && conn.index === 0 ? '~PONG\r\n' : defaultReply(cmd));
+      server.onCommand = (cmd, conn) => (cmd[0] === 'PING' && conn.handshaken && conn.index === 0 ? '~PONG\r\n' : defaultReply(cmd));
       const w = connect(server.url());
       await ready(w);
       await expect(within(w.conn.exec(command('PING'), 1), 1000, 'rejection')).rejects.toThrow('redis: connection lost');
       expect(w.errors.map((e) => e.message)).toEqual(['redis: malformed reply']);
       await ready(w, 2);
+    });
+
+    it('drops the connection on a reply nested too deep, with no uncaught exception', async () => {
+      const server = await fake();
+      const deep = '*1\r\n'.repeat(100_000) + ':1\r\n'; // deep enough to overflow the stack of a recursive parser
+      server.onCommand = (cmd, conn) => (cmd[0] === 'DEEP' && conn.index === 0 ? deep : defaultReply(cmd));
+      const uncaught: unknown[] = [];
+      const onUncaught = (err: unknown) => uncaught.push(err);
+      process.on('uncaughtException', onUncaught);
+      try {
+        const w = connect(server.url());
+        await ready(w);
+        await expect(within(w.conn.exec(command('DEEP'), 1), 1000, 'rejection')).rejects.toThrow('redis: connection lost');
+        expect(w.errors.map((e) => e.message)).toEqual(['redis: malformed reply']);
+        await ready(w, 2);
+        expect(show(await w.conn.exec(command('ECHO', 'fine'), 1))).toEqual(['$fine']);
+        expect(uncaught).toEqual([]);
+      } finally {
+        process.off('uncaughtException', onUncaught);
+      }
+    });
+  });
+
+  describe('replies arriving in many small chunks', () => {
+    /** Deterministic bytes (xorshift), every byte value among them, with CR LF and RESP-like bytes planted every 4099. */
+    function noise(length: number, seed: number): Buffer {
+      const out = Buffer.alloc(length);
+      let x = seed + 0x9e3779b9;
+      for (let i = 0; i < length; i++) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        out[i] = x & 0xff;
+      }
+      for (let i = 17; i + 8 <= length; i += 4099) out.write('\r\n$3\r\n*1', i, 'latin1');
+      return out;
+    }
+
+    const bulk = (value: Buffer | null) => (value === null ? bytes('$-1\r\n') : Buffer.concat([bytes(`$${value.length}\r\n`), value, bytes('\r\n')]));
+
+    /** Which bulk values of `r`, from value `first` on, differ from `expected` (at most 5 named). */
+    function mismatches(r: RespReplies, first: number, expected: ReadonlyArray<Buffer | null>): string[] {
+      const bad: string[] = [];
+      for (let i = 0; i < expected.length && bad.length < 5; i++) {
+        const v = first + i;
+        const want = expected[i];
+        const ok = r.types[v] === RESP.bulk && (want === null ? r.starts[v] === -1 : r.starts[v] >= 0 && r.data.subarray(r.starts[v], r.ends[v]).equals(want));
+        if (!ok) bad.push(`value ${v} (expected #${i})`);
+      }
+      return bad;
+    }
+
+    it('reads a pipeline of 1 MiB and 20,000 values in 1,000-byte chunks, the next pipeline right after it, and keeps handed-out bytes intact', async () => {
+      // Pipeline A: GET of 1 MiB and an HMGET of 20,000 fields (some nil, some empty). B right behind it.
+      const big = noise(1 << 20, 1);
+      const fields = Array.from({ length: 20_000 }, (_, i) => (i % 13 === 12 ? null : i % 17 === 16 ? Buffer.alloc(0) : Buffer.concat([bytes(`f${i}:`), noise(i % 41, i + 2)])));
+      const replyA = Buffer.concat([bulk(big), bytes(`*${fields.length}\r\n`), ...fields.map(bulk)]);
+      const mid = noise(100_000, 3);
+      const replyB = Buffer.concat([bulk(mid), bytes(':42\r\n$-1\r\n')]);
+      // Then 40 small pipelines (500..2,000 bytes each) in one stream: each handed out from the middle of the buffer the next is appended to.
+      const small = Array.from({ length: 40 }, (_, k) => noise(500 + ((k * 389) % 1500), 100 + k));
+      expect(replyA.length % 1000).not.toBe(0); // the chunk that ends A starts B
+
+      const server = await fake();
+      const w = connect(server.url(), { socketTimeout: 5000 });
+      await ready(w);
+
+      // The client's socket: bytes and chunks it has read (its own listener has handled each before this one sees it).
+      let received = 0;
+      let chunks = 0;
+      let wanted = Infinity;
+      let wake: (() => void) | undefined;
+      socketOf(w.conn).on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        chunks++;
+        if (received >= wanted) wake?.();
+      });
+      const arrived = (n: number) =>
+        new Promise<void>((resolve) => {
+          if (received >= n) return resolve();
+          wanted = n;
+          wake = resolve;
+        });
+      let sent = 0;
+      let writes = 0;
+      /** Writes `data` 1,000 bytes at a time, each once the client has read all before it: one chunk each. */
+      async function trickle(socket: net.Socket, data: Buffer): Promise<void> {
+        for (let at = 0; at < data.length; at += 1000) {
+          const piece = data.subarray(at, at + 1000);
+          sent += piece.length;
+          writes++;
+          socket.write(piece);
+          await arrived(sent);
+        }
+      }
+      server.onCommand = (cmd, conn) => {
+        if (!conn.handshaken) return defaultReply(cmd);
+        if (cmd[0] === 'NIL') void trickle(conn.socket, Buffer.concat([replyA, replyB])); // B's last command
+        if (cmd[0] === 'SMALL' && cmd[1] === String(small.length - 1)) void trickle(conn.socket, Buffer.concat(small.map(bulk)));
+        return undefined;
+      };
+
+      const grown: number[] = [];
+      const allocUnsafe = vi.spyOn(Buffer, 'allocUnsafe');
+      let copyOfA: Buffer | undefined;
+      let ra: RespReplies;
+      let rb: RespReplies;
+      try {
+        const a = w.conn.exec(pipeline(['BIG'], ['FIELDS']), 2).then((r) => {
+          copyOfA = Buffer.from(r.data); // as handed out, before any later chunk
+          return r;
+        });
+        const b = w.conn.exec(pipeline(['MID'], ['COUNT'], ['NIL']), 3);
+        [ra, rb] = await within(Promise.all([a, b]), 20_000, 'A and B');
+        for (const call of allocUnsafe.mock.calls) if (call[0] >= 64 * 1024) grown.push(call[0]);
+      } finally {
+        allocUnsafe.mockRestore();
+      }
+      expect(writes).toBe(Math.ceil((replyA.length + replyB.length) / 1000));
+      expect(chunks).toBeGreaterThanOrEqual(writes);
+      // Read into a buffer of its own that doubles: a few allocations for 1.8 MB in 1,800 chunks, not one per chunk.
+      expect(grown.length).toBeGreaterThanOrEqual(1);
+      expect(grown.length).toBeLessThanOrEqual(12);
+
+      const checkA = () => {
+        expect(ra.values).toBe(2 + fields.length);
+        expect(ra.data.equals(replyA), "A's data: every byte, and only A's").toBe(true);
+        expect(mismatches(ra, 0, [big])).toEqual([]);
+        expect([ra.types[1], ra.starts[1], ra.next(1)]).toEqual([RESP.array, fields.length, 2 + fields.length]);
+        expect(mismatches(ra, 2, fields)).toEqual([]);
+      };
+      const checkB = () => {
+        expect(show(rb).slice(1)).toEqual([':42', '$nil']);
+        expect(rb.data.equals(replyB), "B's data: every byte, and only B's").toBe(true);
+        expect(mismatches(rb, 0, [mid])).toEqual([]);
+        expect(rb.integer(1)).toBe(42);
+      };
+      checkA();
+      checkB();
+      expect(copyOfA!.equals(replyA), "A's data as handed out").toBe(true);
+
+      const answers = await within(
+        Promise.all(small.map((_, k) => w.conn.exec(command('SMALL', String(k)), 1))),
+        5000,
+        'small pipelines',
+      );
+      for (const [k, r] of answers.entries()) {
+        expect(r.values, `small #${k}`).toBe(1);
+        expect(r.data.equals(bulk(small[k])), `small #${k}`).toBe(true);
+      }
+      // Later chunks went elsewhere than the bytes handed out before them.
+      checkA();
+      checkB();
+      for (const [k, r] of answers.entries()) expect(mismatches(r, 0, [small[k]]), `small #${k} at the end`).toEqual([]);
+      expect(w.events).toEqual(['ready']);
+      expect(server.conns).toHaveLength(1);
     });
   });
 });

@@ -33,6 +33,8 @@ export function parseRedisUrl(url: string): RedisTarget {
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new Error(`not a Redis URL (redis:// or rediss://): ${redact(url)}`);
   const path = parsed.pathname.replace(/^\//, '');
   if (path !== '' && !/^\d+$/.test(path)) throw new Error(`Redis URL: the path must be a database number, not "${path}"`);
+  // ioredis read options from the query (?db=, ?password=); silently ignoring them would connect elsewhere.
+  if (parsed.search !== '' || parsed.hash !== '') throw new Error(`Redis URL: options after ? or # are not supported (put the database in the path): ${redact(url)}`);
   return {
     host: parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
     port: parsed.port ? Number(parsed.port) : 6379,
@@ -45,8 +47,8 @@ export function parseRedisUrl(url: string): RedisTarget {
 
 /** A URL with its credentials masked, for logs. */
 export function redact(url: string): string {
-  // Up to the last @ of the authority, where the URL parser splits (a password may hold a raw @).
-  return url.replace(/\/\/[^/?#]*@/, '//***@');
+  // Up to the last @ anywhere: a password may hold a raw @, / ? or #, and a log line must show none of it.
+  return url.replace(/\/\/.*@/s, '//***@');
 }
 
 /** RESP type bytes. */
@@ -119,9 +121,18 @@ export class RespConnection extends EventEmitter {
   private readonly target: RedisTarget;
   private socket: net.Socket | undefined;
   private readonly waiting: Waiting[] = [];
-  /** Unread bytes; they start where the oldest waiting pipeline's replies start. */
-  private buffer: Buffer = EMPTY;
-  /** How far into `buffer` the oldest waiting pipeline's replies are parsed, and what they hold so far. */
+  /**
+   * Bytes read and not yet handed out: `inbox[start..end)`, from where the oldest waiting
+   * pipeline's replies start. A chunk is read in place when nothing is pending; otherwise it is
+   * appended to a buffer of our own that doubles when full, so a reply arriving in many chunks
+   * costs linear copying, not a copy of everything so far per chunk.
+   */
+  private inbox: Buffer = EMPTY;
+  private start = 0;
+  private end = 0;
+  /** Whether `inbox` is our own buffer (room after `end` is ours to write), not a chunk read. */
+  private ownInbox = false;
+  /** How far past `start` the oldest waiting pipeline's replies are parsed, and what they hold so far. */
   private parsed = new ParsedValues();
   private attempts = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -136,11 +147,12 @@ export class RespConnection extends EventEmitter {
 
   /**
    * Sends `payload` (RESP commands, encoded by the caller) and resolves with the next `replies`
-   * top-level replies once all have arrived. Rejects when not connected, or when the connection
+   * top-level replies once all have arrived (`replies` 0: at once, and nothing is sent). Rejects when not connected, or when the connection
    * ends first. An error reply is a value like any other (type `RESP.error`), not a rejection.
    */
   exec(payload: Buffer, replies: number): Promise<RespReplies> {
     if (this.status !== 'ready' || !this.socket) return Promise.reject(new DownstreamError(`redis: not connected (${this.status})`));
+    if (replies === 0) return Promise.resolve(new ParsedValues().replies(EMPTY)); // nothing will come to wake it
     return this.send(this.socket, payload, replies);
   }
 
@@ -191,7 +203,9 @@ export class RespConnection extends EventEmitter {
       clearTimeout(timer);
       if (this.socket !== socket) return;
       this.socket = undefined;
-      this.buffer = EMPTY;
+      this.inbox = EMPTY;
+      this.start = this.end = 0;
+      this.ownInbox = false;
       this.parsed = new ParsedValues();
       this.failWaiting(new DownstreamError('redis: connection lost'));
       if (this.status === 'closed') return;
@@ -226,14 +240,18 @@ export class RespConnection extends EventEmitter {
     socket.once('close', () => clearTimeout(timer));
   }
 
-  /** AUTH, SELECT and CLIENT SETNAME as one pipeline; an error reply to any fails the attempt. */
+  /**
+   * AUTH, SELECT, CLIENT SETNAME and PING as one pipeline; an error reply to any fails the attempt.
+   * The PING keeps a Redis that is still loading its data (it accepts the others, answers -LOADING
+   * to commands) from counting as ready.
+   */
   private async handshake(socket: net.Socket): Promise<void> {
     const { username, password, db } = this.target;
     const commands: string[][] = [];
     if (password !== undefined) commands.push(username !== undefined ? ['AUTH', username, password] : ['AUTH', password]);
     if (db !== 0) commands.push(['SELECT', String(db)]);
     if (this.options.name) commands.push(['CLIENT', 'SETNAME', this.options.name.replace(/\s/g, '_')]);
-    if (commands.length === 0) return;
+    commands.push(['PING']);
     const replies = await this.send(socket, Buffer.concat(commands.map(encodeCommand)), commands.length);
     for (let i = 0; i < replies.values; i++) {
       if (replies.types[i] === RESP.error) throw new Error(`${commands[i][0]} failed: ${replies.text(i)}`);
@@ -243,12 +261,13 @@ export class RespConnection extends EventEmitter {
   private read(socket: net.Socket, chunk: Buffer): void {
     if (this.socket !== socket) return;
     this.lastProgress = performance.now();
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    this.append(chunk);
     while (this.waiting.length > 0) {
       const head = this.waiting[0];
       const parsed = this.parsed;
+      const unread = this.inbox.subarray(this.start, this.end);
       while (parsed.topLevel < head.replies) {
-        const next = parseValue(this.buffer, parsed.end, parsed);
+        const next = parseValue(unread, parsed.end, parsed, 0);
         if (next === INCOMPLETE) return;
         if (next === MALFORMED) {
           socket.destroy(new Error('redis: malformed reply'));
@@ -259,11 +278,34 @@ export class RespConnection extends EventEmitter {
       }
       this.waiting.shift();
       this.parsed = new ParsedValues();
-      const data = this.buffer.subarray(0, parsed.end);
-      this.buffer = this.buffer.subarray(parsed.end);
-      head.resolve(parsed.replies(data));
+      this.start += parsed.end;
+      head.resolve(parsed.replies(unread.subarray(0, parsed.end)));
     }
-    if (this.buffer.length > 0) socket.destroy(new Error('redis: a reply nothing asked for'));
+    if (this.start < this.end) socket.destroy(new Error('redis: a reply nothing asked for'));
+  }
+
+  private append(chunk: Buffer): void {
+    const unread = this.end - this.start;
+    if (unread === 0) {
+      this.inbox = chunk;
+      this.start = 0;
+      this.end = chunk.length;
+      this.ownInbox = false;
+      return;
+    }
+    if (this.ownInbox && this.end + chunk.length <= this.inbox.length) {
+      // Past `end`: no reply handed out refers to these bytes.
+      chunk.copy(this.inbox, this.end);
+      this.end += chunk.length;
+      return;
+    }
+    const grown = Buffer.allocUnsafe(Math.max(2 * (unread + chunk.length), MIN_INBOX_BYTES));
+    this.inbox.copy(grown, 0, this.start, this.end);
+    chunk.copy(grown, unread);
+    this.inbox = grown;
+    this.ownInbox = true;
+    this.start = 0;
+    this.end = unread + chunk.length;
   }
 
   private failWaiting(err: Error): void {
@@ -275,7 +317,7 @@ export class RespConnection extends EventEmitter {
 export function parseReplies(data: Buffer, replies: number): RespReplies {
   const parsed = new ParsedValues();
   while (parsed.topLevel < replies) {
-    const next = parseValue(data, parsed.end, parsed);
+    const next = parseValue(data, parsed.end, parsed, 0);
     if (next < 0) throw new Error(next === INCOMPLETE ? `redis: ${parsed.topLevel} of ${replies} replies complete` : 'redis: malformed reply');
     parsed.end = next;
     parsed.topLevel++;
@@ -296,6 +338,10 @@ export function encodeCommand(args: ReadonlyArray<string | Buffer>): Buffer {
 const CRLF = Buffer.from('\r\n', 'latin1');
 const INCOMPLETE = -1;
 const MALFORMED = -2;
+/** Arrays nest this deep at most (Redis' own replies: 2 or 3); deeper is malformed, not a stack overflow. */
+const MAX_DEPTH = 16;
+/** Our own inbox starts at this size (above Buffer's pool: never a slice of a shared one). */
+const MIN_INBOX_BYTES = 64 * 1024;
 
 /** The values of one pipeline's replies parsed so far (growable columns). */
 class ParsedValues {
@@ -333,7 +379,7 @@ class ParsedValues {
  * Parses the value at `pos` into `out`; returns where the next one starts, INCOMPLETE when `buf`
  * ends first (nothing of it is kept), or MALFORMED.
  */
-function parseValue(buf: Buffer, pos: number, out: ParsedValues): number {
+function parseValue(buf: Buffer, pos: number, out: ParsedValues, depth: number): number {
   if (pos >= buf.length) return INCOMPLETE;
   const type = buf[pos];
   // A loop, not indexOf: lines here are a few bytes, shorter than a native call costs.
@@ -363,12 +409,12 @@ function parseValue(buf: Buffer, pos: number, out: ParsedValues): number {
     }
     case RESP.array: {
       const elements = readInteger(buf, pos + 1, lineEnd);
-      if (Number.isNaN(elements) || elements < -1) return MALFORMED;
+      if (Number.isNaN(elements) || elements < -1 || (elements > 0 && depth === MAX_DEPTH)) return MALFORMED;
       const mark = out.count;
       out.push(type, elements, 0);
       let next = lf + 1;
       for (let i = 0; i < elements; i++) {
-        next = parseValue(buf, next, out);
+        next = parseValue(buf, next, out, depth + 1);
         if (next < 0) {
           out.count = mark;
           return next;
