@@ -129,8 +129,7 @@ export class BucketLayout {
   markCommands(grouped: Grouped, seconds: number, lifetimes: Float64Array): Buffer {
     const w = this.fieldBytes;
     const value = Buffer.from(String(seconds), 'latin1');
-    let lifetimesSet = 0;
-    for (let g = 0; g < grouped.groups; g++) if (lifetimes[g] > 0) lifetimesSet++;
+    const lifetimesSet = this.markCommandCount(grouped, lifetimes) - grouped.groups;
     const out = new RespWriter(
       (grouped.groups + 2 * lifetimesSet) * (48 + this.keyPrefixBytes.length) + grouped.fields.length * 2 + grouped.fields.length / w * (value.length + 16),
     );
@@ -144,7 +143,7 @@ export class BucketLayout {
         out.bulk(grouped.fields, field, field + w);
         out.bulk(value, 0, value.length);
       }
-      if (lifetimes[g] > 0) {
+      if (setsLifetime(lifetimes[g])) {
         out.raw(PEXPIRE);
         this.writeKey(out, grouped.buckets[g]);
         out.decimal(Math.round(lifetimes[g]));
@@ -156,6 +155,13 @@ export class BucketLayout {
     return out.done();
   }
 
+  /** How many commands (so replies) `markCommands` writes for these groups and lifetimes. */
+  markCommandCount(grouped: Grouped, lifetimes: Float64Array): number {
+    let commands = grouped.groups;
+    for (let g = 0; g < grouped.groups; g++) if (setsLifetime(lifetimes[g])) commands += 2;
+    return commands;
+  }
+
   /** `$<length>\r\n<prefix><bucket hex>\r\n` (a bucket has at most 24 bits: 6 hex digits). */
   private writeKey(out: RespWriter, bucket: number): void {
     let digits = 1;
@@ -164,6 +170,14 @@ export class BucketLayout {
     for (let d = digits - 1; d >= 0; d--) out.byte(HEX[(bucket >>> (4 * d)) & 0xf]);
     out.crlf();
   }
+}
+
+/**
+ * Whether a mark gives a group's key a lifetime (PEXPIRE NX, then PEXPIRETIME): the one test the
+ * encoder and the reader of its replies share, so they never disagree on how many replies come.
+ */
+export function setsLifetime(lifetime: number): boolean {
+  return lifetime > 0;
 }
 
 export interface Grouped {

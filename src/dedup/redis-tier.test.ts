@@ -160,7 +160,7 @@ function seededRandom(seed = 1): () => number {
   };
 }
 
-function fakeTier(redis: FakeRedis, options: { registry?: Registry; now?: () => number; expected?: number; ttlJitter?: number } = {}) {
+function fakeTier(redis: FakeRedis, options: { registry?: Registry; now?: () => number; expected?: number; ttlJitter?: number; random?: () => number } = {}) {
   const registry = options.registry ?? new Registry();
   const layout = new BucketLayout('p', options.expected ?? 1000);
   const tier = new RedisDedupTier({
@@ -174,7 +174,7 @@ function fakeTier(redis: FakeRedis, options: { registry?: Registry; now?: () => 
     logger: silentLogger(),
     metrics: dedupTierMetrics(registry),
     now: options.now ?? (() => NOW),
-    random: seededRandom(),
+    random: options.random ?? seededRandom(),
   });
   const metric = async (name: string, labels: Record<string, string> = {}) => {
     const values = (await registry.getSingleMetric(name)!.get()).values;
@@ -463,6 +463,39 @@ describe('RedisDedupTier', () => {
     await tier.mark([inBucket(5, 1)], NOW);
     expect(await metric('weir_dedup_tier_errors_total', { tier: 'shared', op: 'mark' })).toBe(1);
     expect(tier.healthy()).toBe(true);
+  });
+
+  it('expects exactly the replies its commands bring, even when a lifetime draw is not a number', async () => {
+    // A reply count off by one would hand the next pipeline's replies to this one: times credited
+    // to the wrong series. The fake checks commands against expected replies after each test.
+    const redis = new FakeRedis();
+    const { tier } = fakeTier(redis, { random: () => NaN });
+    const marked = spreadHashes(40);
+    await tier.mark(marked, NOW);
+    // Every new bucket still gets a lifetime: ttl, when the jitter draw is unusable.
+    expect(redis.lifetimes().length).toBeGreaterThan(10);
+    expect(redis.lifetimes().map(([, ms]) => ms)).toEqual(redis.lifetimes().map(() => TTL));
+    const others = spreadHashes(80).slice(40);
+    expect(await tier.lookup([...others, ...marked])).toEqual([...others.map(() => undefined), ...marked.map(() => NOW)]);
+  });
+
+  it('goes down when Redis answers that it cannot serve (LOADING), and comes back once a ping gets PONG', async () => {
+    vi.useFakeTimers();
+    const redis = new FakeRedis();
+    const { tier, metric } = fakeTier(redis);
+    await tier.mark([1n], NOW);
+    redis.replace = (c) => (c[0] === 'PING' || c[0] === 'HGET' ? '-LOADING Redis is loading the dataset in memory\r\n' : undefined);
+    expect(await tier.lookup([1n])).toEqual([undefined]);
+    expect(tier.healthy()).toBe(false);
+    expect(await metric('weir_dedup_tier_up', { tier: 'shared' })).toBe(0);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(redis.names().at(-1)).toBe('PING');
+    expect(tier.healthy()).toBe(false);
+    redis.replace = () => undefined;
+    await vi.advanceTimersByTimeAsync(100);
+    expect(tier.healthy()).toBe(true);
+    expect(await tier.lookup([1n])).toEqual([NOW]);
+    tier.stop();
   });
 
   it('registers its metrics once per registry, shared by every tier', async () => {

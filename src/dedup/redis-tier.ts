@@ -2,7 +2,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { RESP, type RespReplies } from '../clients/redis/resp-connection.js';
 import { DownstreamError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { BucketLayout, Grouped } from './bucket-layout.js';
+import { setsLifetime, type BucketLayout, type Grouped } from './bucket-layout.js';
 import type { DedupTier } from './tier.js';
 
 /** Layouts of up to this many bucket bits remember each bucket's expiry (see RedisDedupTier.expiresAt). */
@@ -161,7 +161,7 @@ export class RedisDedupTier implements DedupTier {
       // HGET answers a bulk string; HMGET an array of n.
       const shaped = n === 1 ? types[v] === RESP.bulk : types[v] === RESP.array && starts[v] === n;
       if (!shaped) {
-        problems.add(() => `lookup answered ${describeValue(replies, v)} for ${n} field(s)`);
+        problems.add(replies, v, () => `lookup answered ${describeValue(replies, v)} for ${n} field(s)`);
         v = replies.next(v);
         p += n;
         continue;
@@ -169,7 +169,7 @@ export class RedisDedupTier implements DedupTier {
       if (n > 1) v++;
       for (let j = 0; j < n; j++, p++) {
         if (types[v] !== RESP.bulk) {
-          problems.add(() => `HMGET answered ${describeValue(replies, v)} for a field`);
+          problems.add(replies, v, () => `HMGET answered ${describeValue(replies, v)} for a field`);
           v = replies.next(v);
           continue;
         }
@@ -190,18 +190,16 @@ export class RedisDedupTier implements DedupTier {
     const now = this.now();
     const { groups, buckets } = grouped;
     const lifetimes = new Float64Array(groups);
-    let replyCount = groups;
     for (let g = 0; g < groups; g++) {
       const known = this.expiresAt !== undefined && this.expiresAt[buckets[g]] - EXPIRY_MARGIN_MS > now;
-      if (known) continue;
-      lifetimes[g] = this.bucketLifetime();
-      replyCount += 2;
+      if (!known) lifetimes[g] = this.bucketLifetime();
     }
+    const { layout } = this.options;
     // Rounded down: a time read back is never later than the real one, so it errs towards resending.
     const seconds = Math.floor(at / 1000);
     let replies: RespReplies;
     try {
-      replies = await this.send(this.options.layout.markCommands(grouped, seconds, lifetimes), replyCount);
+      replies = await this.send(layout.markCommands(grouped, seconds, lifetimes), layout.markCommandCount(grouped, lifetimes));
     } catch (err) {
       this.fail('mark', err);
       return;
@@ -212,13 +210,13 @@ export class RedisDedupTier implements DedupTier {
     let v = 0;
     const integer = (command: string): number => {
       const value = replies.integer(v);
-      if (Number.isNaN(value)) problems.add(() => `${command} answered ${describeValue(replies, v)}`);
+      if (Number.isNaN(value)) problems.add(replies, v, () => `${command} answered ${describeValue(replies, v)}`);
       v = replies.next(v);
       return value;
     };
     for (let g = 0; g < groups; g++) {
       integer('HSET');
-      if (lifetimes[g] === 0) continue;
+      if (!setsLifetime(lifetimes[g])) continue;
       integer('PEXPIRE');
       const expiresAt = integer('PEXPIRETIME');
       // -1 (no expiry) or -2 (no key) are never in the future: asked again next time.
@@ -234,9 +232,11 @@ export class RedisDedupTier implements DedupTier {
     this.report();
   }
 
+  /** ms, a whole number from ttl to ttl × (1 + jitter), at least 1 (PEXPIRE takes nothing else). */
   private bucketLifetime(): number {
     const { ttl, ttlJitter } = this.options;
-    return Math.max(1, Math.round(ttl * (1 + ttlJitter * this.random())));
+    const ms = Math.round(ttl * (1 + ttlJitter * this.random()));
+    return Number.isFinite(ms) ? Math.max(1, ms) : Math.max(1, Math.round(ttl));
   }
 
   /** One pipeline, bounded by the command timeout. */
@@ -262,7 +262,6 @@ export class RedisDedupTier implements DedupTier {
     this.scheduleProbe();
   }
 
-  /** Redis answered, with an error about the data (WRONGTYPE, OOM): counted, the connection is fine. */
   /**
    * Redis answered some commands of a call with an error about the data (WRONGTYPE, OOM) or an
    * answer of the wrong shape: the call counts as one failed operation and logs once; the
@@ -270,6 +269,12 @@ export class RedisDedupTier implements DedupTier {
    */
   private replyProblems(op: 'lookup' | 'mark', problems: ReplyProblems): void {
     if (problems.count === 0) return;
+    // Not about the data: Redis cannot serve now (loading its data, a script running too long).
+    // Down until a probe's PING gets PONG, rather than a warning per call meanwhile.
+    if (problems.unavailable) {
+      this.fail(op, new Error(`redis: ${problems.first}`));
+      return;
+    }
     this.options.metrics?.errors.inc({ tier: this.name, op });
     this.options.logger.warn({ tier: this.name, op, err: `redis: ${problems.first}`, commands: problems.count }, 'redis dedup tier: commands failed');
   }
@@ -319,11 +324,16 @@ export class RedisDedupTier implements DedupTier {
 class ReplyProblems {
   count = 0;
   first: string | undefined;
+  /** Some error reply said Redis cannot serve at all now (LOADING, BUSY, MASTERDOWN). */
+  unavailable = false;
 
-  add(describe: () => string): void {
+  add(replies: RespReplies, v: number, describe: () => string): void {
     if (this.count++ === 0) this.first = describe();
+    if (replies.types[v] === RESP.error && UNAVAILABLE.test(replies.text(v))) this.unavailable = true;
   }
 }
+
+const UNAVAILABLE = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN)\b/;
 
 const PING = Buffer.from('*1\r\n$4\r\nPING\r\n', 'latin1');
 

@@ -25,7 +25,7 @@ export const redisDedupConfig = z.strictObject({
     'A lookup or mark that gets no reply in this time marks the tier down: it answers "unknown" (series pass on as new: duplicates, never loss) until a background ping gets an answer again.',
   ),
   connect_timeout: duration().prefault('2s').describe(
-    'How long a connection attempt may take, and how long startup waits for the first one. Weir starts without Redis if it must, and reconnects by itself (at least once a second) while it is down.',
+    'How long a connection attempt may take, and how long startup waits for the first one. Weir starts without Redis if it must, and while it is down tries again by itself, at most a second after each failed attempt.',
   ),
 });
 

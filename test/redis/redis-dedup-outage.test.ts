@@ -92,9 +92,32 @@ describe('redis_dedup through an outage of its Redis', () => {
     expect((await redis.lookup(hashes)).every((t) => t !== undefined)).toBe(true);
   });
 
-  it('goes down when Redis stops answering in time, and comes back when it answers again', async () => {
+  it('goes down when Redis answers too late, and comes back on the same connection, every late reply left with its own call', async () => {
+    const registry = new Registry();
+    // command_timeout 200 ms: the connection counts as dead only after 1 s without a byte.
+    const redis = await tierAt(flaky.url, registry, { command_timeout: '200ms' });
+    const closes: unknown[] = [];
+    redis.client.on('close', () => closes.push(1));
+    const t1 = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+    const t2 = t1 - 60_000;
+    await redis.mark(hashes.slice(0, 1000), t1);
+    await redis.mark(hashes.slice(1000, 1500), t2);
+
+    await admin.client('PAUSE', 600, 'ALL');
+    // The lookup times out and takes the tier down; its replies still come, late, on the connection.
+    expect((await redis.lookup(hashes)).every((t) => t === undefined)).toBe(true);
+    expect(redis.healthy()).toBe(false);
+    await waitFor(() => redis.healthy(), 3000, 'tier back after the pause');
+    expect(closes).toEqual([]); // no reconnect: a ping on the same connection brought it back
+    const answers = await redis.lookup(hashes);
+    answers.forEach((t, i) => expect(t, String(i)).toBe(i < 1000 ? t1 : i < 1500 ? t2 : undefined));
+  });
+
+  it('drops a connection that stays silent, and comes back on a new one when Redis answers again', async () => {
     const registry = new Registry();
     const redis = await tierAt(flaky.url, registry, { command_timeout: '200ms' });
+    const closes: unknown[] = [];
+    redis.client.on('close', () => closes.push(1));
     await redis.mark(hashes, Date.now());
     expect(redis.healthy()).toBe(true);
 
@@ -109,6 +132,7 @@ describe('redis_dedup through an outage of its Redis', () => {
     expect((await timed(() => redis.lookup(hashes))).ms).toBeLessThan(50);
 
     await waitFor(() => redis.healthy(), 6000, 'tier back after the pause');
+    expect(closes).toHaveLength(1); // silent for 1 s while replies were due: dropped, then a new connection
     expect(await up(registry)).toBe(1);
     expect((await redis.lookup(hashes)).every((t) => t !== undefined)).toBe(true);
   });
