@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { decodeCommands } from '../clients/redis/resp.test-support.js';
 import { BucketLayout } from './bucket-layout.js';
 
 const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
@@ -230,32 +231,3 @@ function args(...parts: Array<string | Buffer>): Buffer[] {
   return parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p));
 }
 
-/**
- * RESP commands (arrays of bulk strings) back into their arguments. Strict: anything else, a
- * length that does not match, or bytes left over throws, so a wrong header fails the test.
- */
-function decodeCommands(payload: Buffer): Buffer[][] {
-  const commands: Buffer[][] = [];
-  let at = 0;
-  const line = (type: string): number => {
-    if (String.fromCharCode(payload[at]) !== type) throw new Error(`expected "${type}" at ${at}`);
-    const end = payload.indexOf('\r\n', at);
-    if (end < 0) throw new Error(`unterminated line at ${at}`);
-    const text = payload.toString('latin1', at + 1, end);
-    if (!/^(0|[1-9]\d*)$/.test(text)) throw new Error(`bad length "${text}" at ${at}`);
-    at = end + 2;
-    return Number(text);
-  };
-  while (at < payload.length) {
-    const n = line('*');
-    const command: Buffer[] = [];
-    for (let i = 0; i < n; i++) {
-      const length = line('$');
-      if (payload.toString('latin1', at + length, at + length + 2) !== '\r\n') throw new Error(`bulk string at ${at} is not ${length} bytes`);
-      command.push(Buffer.from(payload.subarray(at, at + length)));
-      at += length + 2;
-    }
-    commands.push(command);
-  }
-  return commands;
-}

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseReplies, type RespReplies } from '../clients/redis/resp-connection.js';
+import { decodeCommands } from '../clients/redis/resp.test-support.js';
 import { DownstreamError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import { BucketLayout } from './bucket-layout.js';
@@ -126,30 +127,6 @@ function render([name, ...a]: Buffer[]): string[] {
   return [command, ...a.map((arg, i) => (isField(i) ? arg.toString('hex') : arg.toString('utf8')))];
 }
 
-/** RESP commands (arrays of bulk strings) back into their arguments; throws on anything else. */
-function decodeCommands(payload: Buffer): Buffer[][] {
-  const commands: Buffer[][] = [];
-  let at = 0;
-  const line = (type: string): number => {
-    const end = payload.indexOf('\r\n', at);
-    const text = payload.toString('latin1', at + 1, end);
-    if (String.fromCharCode(payload[at]) !== type || end < 0 || !/^\d+$/.test(text)) throw new Error(`not a RESP command at byte ${at}`);
-    at = end + 2;
-    return Number(text);
-  };
-  while (at < payload.length) {
-    const n = line('*');
-    const command: Buffer[] = [];
-    for (let i = 0; i < n; i++) {
-      const length = line('$');
-      if (payload.toString('latin1', at + length, at + length + 2) !== '\r\n') throw new Error(`bulk string at byte ${at} is not ${length} bytes`);
-      command.push(payload.subarray(at, at + length));
-      at += length + 2;
-    }
-    commands.push(command);
-  }
-  return commands;
-}
 
 /** A deterministic stand-in for Math.random (a small LCG). */
 function seededRandom(seed = 1): () => number {

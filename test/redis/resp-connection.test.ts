@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommand, RESP, RespConnection, type RespConnectionOptions, type RespReplies } from '../../src/clients/redis/resp-connection.js';
+import { showReplies } from '../../src/clients/redis/resp.test-support.js';
 import { DownstreamError } from '../../src/errors.js';
 import { ThrowawayRedis, waitFor } from './support.js';
 
@@ -40,17 +41,6 @@ async function ready(w: Watched, count = 1): Promise<void> {
   expect(w.conn.status).toBe('ready');
 }
 
-/** Every value of `r` in reading order (as in the unit test). */
-function show(r: RespReplies): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < r.values; i++) {
-    const type = r.types[i];
-    if (type === RESP.array) out.push(r.starts[i] < 0 ? '*nil' : `*${r.starts[i]}`);
-    else if (type === RESP.bulk) out.push(r.starts[i] < 0 ? '$nil' : `$${r.data.toString('latin1', r.starts[i], r.ends[i])}`);
-    else out.push(String.fromCharCode(type) + r.data.toString('latin1', r.starts[i], r.ends[i]));
-  }
-  return out;
-}
 
 async function one(conn: RespConnection, ...args: string[]): Promise<RespReplies> {
   return conn.exec(encodeCommand(args), 1);
@@ -92,7 +82,7 @@ describe('RespConnection against a real redis-server with a password', () => {
     const list = await redis.cli('CLIENT', 'LIST');
     expect(list.split('\n').find((line) => line.includes(`id=${info.id} `))).toMatch(/ name=weir_resp_test .* db=3 /);
     const key = `resp:${randomBytes(4).toString('hex')}`;
-    expect(show(await one(w.conn, 'SET', key, 'in three'))).toEqual(['+OK']);
+    expect(showReplies(await one(w.conn, 'SET', key, 'in three'))).toEqual(['+OK']);
     expect(await redis.cli('-n', '3', 'GET', key)).toBe('in three');
     expect(await redis.cli('-n', '0', 'EXISTS', key)).toBe('0');
     expect(w.errors).toEqual([]);
@@ -133,7 +123,7 @@ describe('RespConnection against a real redis-server with a password', () => {
     // The server is fine, and so is a client with the right password beside them.
     const right = connect(urlFor({ password: PASSWORD }, 3));
     await ready(right);
-    expect(show(await one(right.conn, 'PING'))).toEqual(['+PONG']);
+    expect(showReplies(await one(right.conn, 'PING'))).toEqual(['+PONG']);
     expect(wrong.readies + wrongUser.readies).toBe(0);
   });
 
@@ -143,14 +133,14 @@ describe('RespConnection against a real redis-server with a password', () => {
     const big = mixedPipeline(`resp:${randomBytes(4).toString('hex')}`, 7000, 1);
     const replies = await w.conn.exec(big.payload, big.replies);
     expect(replies.values).toBe(big.expected.length);
-    expect(show(replies)).toEqual(big.expected);
+    expect(showReplies(replies)).toEqual(big.expected);
     expect(replies.integer(big.expected.indexOf(':-4'))).toBe(-4);
     expect(w.errors).toEqual([]);
 
     // Three such pipelines at once: each gets its own replies.
     const three = [2, 3, 4].map((seed) => mixedPipeline(`resp:${randomBytes(4).toString('hex')}`, 1400, seed));
     const answers = await Promise.all(three.map((p) => w.conn.exec(p.payload, p.replies)));
-    for (const [i, r] of answers.entries()) expect(show(r)).toEqual(three[i].expected);
+    for (const [i, r] of answers.entries()) expect(showReplies(r)).toEqual(three[i].expected);
     await one(w.conn, 'FLUSHDB');
   });
 
@@ -169,7 +159,7 @@ describe('RespConnection against a real redis-server with a password', () => {
       setup.push(encodeCommand(args));
     }
     const stored = await w.conn.exec(Buffer.concat(setup), setup.length);
-    expect(show(stored).slice(0, 2)).toEqual(['+OK', '+OK']);
+    expect(showReplies(stored).slice(0, 2)).toEqual(['+OK', '+OK']);
 
     const a = Buffer.concat([encodeCommand(['GET', `${prefix}:big`]), encodeCommand(['HMGET', `${prefix}:h`, ...fields.map((_, i) => `f${i}`)])]);
     const b = Buffer.concat([encodeCommand(['GET', `${prefix}:mid`]), encodeCommand(['INCRBY', `${prefix}:n`, '42']), encodeCommand(['GET', `${prefix}:missing`])]);
@@ -206,7 +196,7 @@ describe('RespConnection against a real redis-server with a password', () => {
       checkB(rb, round);
     }
     // Later reads did not write over replies handed out before them.
-    expect(show(await one(w.conn, 'PING'))).toEqual(['+PONG']);
+    expect(showReplies(await one(w.conn, 'PING'))).toEqual(['+PONG']);
     const all = answers.flat();
     expect(all.map((r, i) => r.data.equals(copies[i]))).toEqual(all.map(() => true));
     expect(w.errors).toEqual([]);
@@ -239,7 +229,7 @@ describe('RespConnection against a real redis-server with a password', () => {
     expect(w.readies).toBe(1);
     await redis.start();
     await ready(w, 2);
-    expect(show(await one(w.conn, 'PING'))).toEqual(['+PONG']);
+    expect(showReplies(await one(w.conn, 'PING'))).toEqual(['+PONG']);
     expect(await clientInfo(w.conn)).toMatchObject({ name: 'restarted', db: '3' });
   });
 });

@@ -2,21 +2,11 @@ import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DownstreamError } from '../../errors.js';
 import { encodeCommand, parseRedisUrl, parseReplies, readInteger, redact, RESP, RespConnection, type RespConnectionOptions, type RespReplies } from './resp-connection.js';
+import { showReplies } from './resp.test-support.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/** Every value of `r` in reading order, written so a test can compare it at a glance. */
-function show(r: RespReplies): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < r.values; i++) {
-    const type = r.types[i];
-    if (type === RESP.array) out.push(r.starts[i] < 0 ? '*nil' : `*${r.starts[i]}`);
-    else if (type === RESP.bulk) out.push(r.starts[i] < 0 ? '$nil' : `$${r.data.toString('latin1', r.starts[i], r.ends[i])}`);
-    else out.push(String.fromCharCode(type) + r.data.toString('latin1', r.starts[i], r.ends[i]));
-  }
-  return out;
-}
 
 const bytes = (s: string) => Buffer.from(s, 'latin1');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -298,7 +288,7 @@ describe('readInteger', () => {
 describe('parseReplies', () => {
   it('reads simple strings, errors and integers', () => {
     const r = parseReplies(bytes('+OK\r\n+\r\n-ERR wrong type\r\n:0\r\n:1234\r\n:-56\r\n'), 6);
-    expect(show(r)).toEqual(['+OK', '+', '-ERR wrong type', ':0', ':1234', ':-56']);
+    expect(showReplies(r)).toEqual(['+OK', '+', '-ERR wrong type', ':0', ':1234', ':-56']);
     expect(r.text(0)).toBe('OK');
     expect(r.text(2)).toBe('ERR wrong type');
     expect([r.integer(3), r.integer(4), r.integer(5)]).toEqual([0, 1234, -56]);
@@ -310,7 +300,7 @@ describe('parseReplies', () => {
     const data = Buffer.concat([bytes('$5\r\nhello\r\n$0\r\n\r\n$-1\r\n'), bytes(`$${binary.length}\r\n`), binary, bytes('\r\n:7\r\n')]);
     const r = parseReplies(data, 5);
     expect(r.values).toBe(5);
-    expect(show(r).slice(0, 3)).toEqual(['$hello', '$', '$nil']);
+    expect(showReplies(r).slice(0, 3)).toEqual(['$hello', '$', '$nil']);
     expect([r.starts[2], r.ends[2]]).toEqual([-1, -1]);
     expect(r.text(2)).toBe('');
     expect(Buffer.compare(r.data.subarray(r.starts[3], r.ends[3]), binary)).toBe(0);
@@ -319,14 +309,14 @@ describe('parseReplies', () => {
 
   it('reads arrays flat, elements after their array: empty, nil and nested', () => {
     const r = parseReplies(bytes('*3\r\n$1\r\na\r\n$-1\r\n:9\r\n*0\r\n*-1\r\n*2\r\n*2\r\n+x\r\n*1\r\n-E\r\n*0\r\n+after\r\n'), 5);
-    expect(show(r)).toEqual(['*3', '$a', '$nil', ':9', '*0', '*nil', '*2', '*2', '+x', '*1', '-E', '*0', '+after']);
+    expect(showReplies(r)).toEqual(['*3', '$a', '$nil', ':9', '*0', '*nil', '*2', '*2', '+x', '*1', '-E', '*0', '+after']);
     expect(r.values).toBe(13);
     expect(r.text(0)).toBe(''); // an array has no text
   });
 
   it('reads only the replies asked for; data ends after them', () => {
     const r = parseReplies(bytes('+a\r\n+b\r\n+c\r\n'), 2);
-    expect(show(r)).toEqual(['+a', '+b']);
+    expect(showReplies(r)).toEqual(['+a', '+b']);
     expect(r.data.toString('latin1')).toBe('+a\r\n+b\r\n');
     expect(parseReplies(bytes('+a\r\n'), 0).values).toBe(0);
   });
@@ -356,7 +346,7 @@ describe('parseReplies', () => {
   it('reads arrays nested 16 deep; deeper is malformed, not a stack overflow', () => {
     const nested = (depth: number, inner = ':1\r\n') => Buffer.from('*1\r\n'.repeat(depth) + inner, 'latin1');
     const r = parseReplies(nested(16), 1);
-    expect(show(r)).toEqual([...Array<string>(16).fill('*1'), ':1']);
+    expect(showReplies(r)).toEqual([...Array<string>(16).fill('*1'), ':1']);
     expect(r.next(0)).toBe(17);
     expect(() => parseReplies(nested(17), 1)).toThrow('redis: malformed reply');
     expect(() => parseReplies(nested(10_000), 1)).toThrow('redis: malformed reply');
@@ -364,7 +354,7 @@ describe('parseReplies', () => {
     expect(() => parseReplies(Buffer.from('*1\r\n'.repeat(1_000_000), 'latin1'), 1)).toThrow('redis: malformed reply');
     // The depth is counted per branch, not over the whole reply: siblings 16 deep are fine.
     const wide = Buffer.concat([bytes('*3\r\n'), nested(15), nested(15, '*0\r\n'), nested(15, '$2\r\nok\r\n')]);
-    expect(show(parseReplies(wide, 1)).slice(-1)).toEqual(['$ok']);
+    expect(showReplies(parseReplies(wide, 1)).slice(-1)).toEqual(['$ok']);
   });
 });
 
@@ -406,7 +396,7 @@ describe('RespConnection against a fake server', () => {
         pipelines.map((p, i) =>
           conn.exec(p.payload, p.replies).then((r) => {
             order.push(i);
-            return show(r);
+            return showReplies(r);
           }),
         ),
       ),
@@ -511,7 +501,7 @@ describe('RespConnection against a fake server', () => {
     const w = connect(server.url('/0'));
     await ready(w);
     expect(server.conns[0].commands).toEqual([['PING']]);
-    expect(show(await w.conn.exec(command('ECHO', 'after'), 1))).toEqual(['$after']);
+    expect(showReplies(await w.conn.exec(command('ECHO', 'after'), 1))).toEqual(['$after']);
     expect(server.conns[0].commands).toEqual([['PING'], ['ECHO', 'after']]);
   });
 
@@ -563,7 +553,7 @@ describe('RespConnection against a fake server', () => {
     expect(tried).toHaveLength(4);
     for (const attempt of tried) await expect(attempt).rejects.toThrow(/^redis: not connected \((connecting|reconnecting)\)$/);
     expect(server.conns.flatMap((conn) => conn.commands).filter((cmd) => cmd[0] === 'ECHO')).toEqual([]);
-    expect(show(await w.conn.exec(command('ECHO', 'loaded'), 1))).toEqual(['$loaded']);
+    expect(showReplies(await w.conn.exec(command('ECHO', 'loaded'), 1))).toEqual(['$loaded']);
     expect(server.conns[2].closed).toBe(false);
   });
 
@@ -595,7 +585,7 @@ describe('RespConnection against a fake server', () => {
     await until(() => w.conn.status === 'reconnecting', 1000, 'reconnecting');
     await expect(w.conn.exec(command('PING'), 1)).rejects.toThrow('redis: not connected (reconnecting)');
     await ready(w);
-    expect(show(await w.conn.exec(command('PING'), 1))).toEqual(['+PONG']);
+    expect(showReplies(await w.conn.exec(command('PING'), 1))).toEqual(['+PONG']);
   });
 
   it('rejects waiting pipelines when the server closes, emits close, reconnects and is ready again', async () => {
@@ -617,7 +607,7 @@ describe('RespConnection against a fake server', () => {
     await ready(w, 2);
     expect(w.events).toEqual(['ready', 'close', 'ready']);
     expect(server.conns).toHaveLength(2);
-    expect(show(await w.conn.exec(command('ECHO', 'again'), 1))).toEqual(['$again']);
+    expect(showReplies(await w.conn.exec(command('ECHO', 'again'), 1))).toEqual(['$again']);
   });
 
   it('reconnects with the delays retryDelay gives, counting attempts from 1 again after success', async () => {
@@ -661,12 +651,12 @@ describe('RespConnection against a fake server', () => {
     expect((await meanwhile).values).toBe(0);
     expect(await settledAtOnce(waiting)).toBe('pending');
     held!.write('+HELD\r\n');
-    expect(show(await within(waiting, 1000, 'held reply'))).toEqual(['+HELD']);
+    expect(showReplies(await within(waiting, 1000, 'held reply'))).toEqual(['+HELD']);
 
     // Nothing is left waiting for a byte that will never come: socketTimeout does not drop the connection.
     await sleep(250);
     expect(w.events).toEqual(['ready']);
-    expect(show(await w.conn.exec(command('ECHO', 'still'), 1))).toEqual(['$still']);
+    expect(showReplies(await w.conn.exec(command('ECHO', 'still'), 1))).toEqual(['$still']);
     expect(server.conns).toHaveLength(1);
     w.conn.close();
     await expect(w.conn.exec(Buffer.alloc(0), 0)).rejects.toThrow('redis: not connected (closed)');
@@ -679,7 +669,7 @@ describe('RespConnection against a fake server', () => {
     const chunks: Buffer[] = [];
     socketOf(w.conn).on('data', (chunk: Buffer) => chunks.push(chunk));
     const r = await w.conn.exec(command('ECHO', 'in place'), 1);
-    expect(show(r)).toEqual(['$in place']);
+    expect(showReplies(r)).toEqual(['$in place']);
     expect(chunks).toHaveLength(1);
     expect(r.data.buffer).toBe(chunks[0].buffer);
     expect([r.data.byteOffset, r.data.length]).toEqual([chunks[0].byteOffset, chunks[0].length]);
@@ -696,7 +686,7 @@ describe('RespConnection against a fake server', () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(90);
       expect(w.errors.map((e) => e.message)).toEqual(['no reply within 100 ms']);
       await ready(w, 2);
-      expect(show(await w.conn.exec(command('PING'), 1))).toEqual(['+PONG']);
+      expect(showReplies(await w.conn.exec(command('PING'), 1))).toEqual(['+PONG']);
     });
 
     it('keeps an idle connection with nothing waiting', async () => {
@@ -709,7 +699,7 @@ describe('RespConnection against a fake server', () => {
       expect(server.conns).toHaveLength(1);
       expect(server.conns[0].closed).toBe(false);
       // And after being idle for longer than the timeout, it still works and still times out.
-      expect(show(await w.conn.exec(command('PING'), 1))).toEqual(['+PONG']);
+      expect(showReplies(await w.conn.exec(command('PING'), 1))).toEqual(['+PONG']);
     });
 
     it('drops a silent connection after being idle first', async () => {
@@ -758,7 +748,7 @@ describe('RespConnection against a fake server', () => {
       const w = connect(server.url(), { socketTimeout: 100 });
       await ready(w);
       const started = Date.now();
-      expect(show(await within(w.conn.exec(command('SLOW'), 1), 2000, 'slow reply'))).toEqual(['$slow!']);
+      expect(showReplies(await within(w.conn.exec(command('SLOW'), 1), 2000, 'slow reply'))).toEqual(['$slow!']);
       expect(Date.now() - started).toBeGreaterThan(250); // longer than socketTimeout in all
       expect(w.events).toEqual(['ready']);
     });
@@ -825,7 +815,7 @@ describe('RespConnection against a fake server', () => {
       server.onCommand = (cmd, conn) => (cmd[0] === 'PING' && conn.handshaken && conn.index === 0 ? '+PONG\r\n:1\r\n' : defaultReply(cmd));
       const w = connect(server.url());
       await ready(w);
-      expect(show(await w.conn.exec(command('PING'), 1))).toEqual(['+PONG']);
+      expect(showReplies(await w.conn.exec(command('PING'), 1))).toEqual(['+PONG']);
       await ready(w, 2);
       expect(w.errors.map((e) => e.message)).toEqual(['redis: a reply nothing asked for']);
     });
@@ -853,7 +843,7 @@ describe('RespConnection against a fake server', () => {
         await expect(within(w.conn.exec(command('DEEP'), 1), 1000, 'rejection')).rejects.toThrow('redis: connection lost');
         expect(w.errors.map((e) => e.message)).toEqual(['redis: malformed reply']);
         await ready(w, 2);
-        expect(show(await w.conn.exec(command('ECHO', 'fine'), 1))).toEqual(['$fine']);
+        expect(showReplies(await w.conn.exec(command('ECHO', 'fine'), 1))).toEqual(['$fine']);
         expect(uncaught).toEqual([]);
       } finally {
         process.off('uncaughtException', onUncaught);
@@ -970,7 +960,7 @@ describe('RespConnection against a fake server', () => {
         expect(mismatches(ra, 2, fields)).toEqual([]);
       };
       const checkB = () => {
-        expect(show(rb).slice(1)).toEqual([':42', '$nil']);
+        expect(showReplies(rb).slice(1)).toEqual([':42', '$nil']);
         expect(rb.data.equals(replyB), "B's data: every byte, and only B's").toBe(true);
         expect(mismatches(rb, 0, [mid])).toEqual([]);
         expect(rb.integer(1)).toBe(42);
