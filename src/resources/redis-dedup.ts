@@ -8,7 +8,7 @@ import type { DedupTier } from '../dedup/tier.js';
 import { defineResource, type Resource, type ResourceContext } from '../topology/declaration.js';
 
 export const redisDedupConfig = z.strictObject({
-  url: z.string().min(1).default('redis://127.0.0.1:6379').describe('Redis server (7.0 or later; a single server or a primary, not Redis Cluster: each call sends commands for many bucket keys in one pipeline), as redis://[user:password@]host:port[/db], or rediss:// for TLS.'),
+  url: z.string().min(1).default('redis://127.0.0.1:6379').describe('Redis server (7.0 or later; a single server or a primary, not Redis Cluster: each call sends commands for many bucket keys in one pipeline), as redis://[user:password@]host:port[/db], or rediss:// for TLS (a server certificate from a private CA: start weir with NODE_EXTRA_CA_CERTS=<ca.pem>).'),
   key_prefix: z.string().min(1).default('weir:seen').describe('Prefix of the bucket keys (`<prefix>:<bits>:<bucket>`). Services that should share what they have seen use the same prefix; give unrelated ones their own.'),
   expected_series: z.number().int().min(1).max(500_000_000).default(2_000_000).describe(
     `Series the tier should hold; sizes the buckets (hashes of about ${TARGET_BUCKET_FILL / 2}–${TARGET_BUCKET_FILL} series, roughly 20 bytes per series in Redis). ` +
