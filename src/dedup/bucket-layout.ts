@@ -1,3 +1,5 @@
+import { RespWriter } from '../clients/redis/resp-writer.js';
+
 /**
  * Where the Redis dedup tier keeps each series, and the commands that read and write it. Series
  * are kept in small hashes ("buckets") rather than one key each: a key costs ~100 bytes of Redis
@@ -230,68 +232,3 @@ const HSET = Buffer.from('$4\r\nHSET\r\n', 'latin1');
 const PEXPIRE = Buffer.from('*4\r\n$7\r\nPEXPIRE\r\n', 'latin1');
 const NX = Buffer.from('$2\r\nNX\r\n', 'latin1');
 const PEXPIRETIME = Buffer.from('*2\r\n$11\r\nPEXPIRETIME\r\n', 'latin1');
-
-/** Writes RESP into a buffer sized up front (the encoders above bound their output). */
-class RespWriter {
-  private readonly out: Buffer;
-  private at = 0;
-
-  constructor(capacity: number) {
-    this.out = Buffer.allocUnsafe(Math.ceil(capacity));
-  }
-
-  /** Byte loops, not Buffer.copy: these are a few bytes each, and copy() costs more to call. */
-  raw(bytes: Buffer): void {
-    this.span(bytes, 0, bytes.length);
-  }
-
-  byte(b: number): void {
-    this.out[this.at++] = b;
-  }
-
-  crlf(): void {
-    this.out[this.at++] = 0x0d;
-    this.out[this.at++] = 0x0a;
-  }
-
-  /** `<type><n>\r\n` (an array's or a bulk string's header). */
-  header(type: number, n: number): void {
-    this.out[this.at++] = type;
-    this.digits(n);
-    this.crlf();
-  }
-
-  /** `bytes[start..end)` as a bulk string. */
-  bulk(bytes: Buffer, start: number, end: number): void {
-    this.header(0x24, end - start);
-    this.span(bytes, start, end);
-    this.crlf();
-  }
-
-  /** A non-negative integer as a bulk string. */
-  decimal(n: number): void {
-    const text = String(n);
-    this.header(0x24, text.length);
-    this.out.write(text, this.at, 'latin1');
-    this.at += text.length;
-    this.crlf();
-  }
-
-  done(): Buffer {
-    // Writes past the end are dropped silently (indexing) or cut short (copy): never send those.
-    if (this.at > this.out.length) throw new RangeError(`redis dedup: commands outgrew their buffer (${this.at} > ${this.out.length})`);
-    return this.out.subarray(0, this.at);
-  }
-
-  private span(bytes: Buffer, start: number, end: number): void {
-    const out = this.out;
-    let at = this.at;
-    for (let i = start; i < end; i++) out[at++] = bytes[i];
-    this.at = at;
-  }
-
-  private digits(n: number): void {
-    if (n >= 10) this.digits(Math.floor(n / 10));
-    this.out[this.at++] = 0x30 + (n % 10);
-  }
-}

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { RESP, type RespReplies } from '../clients/redis/resp-connection.js';
+import { readInteger, RESP, type RespReplies } from '../clients/redis/resp-connection.js';
 import { DownstreamError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { setsLifetime, type BucketLayout, type Grouped } from './bucket-layout.js';
@@ -15,13 +15,9 @@ const EXPIRY_MARGIN_MS = 60_000;
  * absent: NaN).
  */
 export function readStoredSeconds(data: Buffer, start: number, end: number): number {
-  if (start < 0 || end - start < 1 || end - start > 10) return NaN;
-  let seconds = 0;
-  for (let i = start; i < end; i++) {
-    const digit = data[i] - 0x30;
-    if (digit < 0 || digit > 9) return NaN;
-    seconds = seconds * 10 + digit;
-  }
+  // Digits only (readInteger would take a sign), at most 10 of them.
+  if (start < 0 || end - start > 10 || data[start] === 0x2d) return NaN;
+  const seconds = readInteger(data, start, end);
   return seconds > 0 && seconds <= 0xffffffff ? seconds : NaN;
 }
 

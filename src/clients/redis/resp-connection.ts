@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { DownstreamError } from '../../errors.js';
+import { RespWriter } from './resp-writer.js';
 
 /**
  * A Redis connection that sends pipelines its caller encoded (RESP2) and hands back the replies as
@@ -325,17 +326,16 @@ export function parseReplies(data: Buffer, replies: number): RespReplies {
   return parsed.replies(data.subarray(0, parsed.end));
 }
 
-/** One command as RESP (for the rare ones; the hot path writes its own). */
+/** One command as RESP (for the rare ones; the hot path writes its own with RespWriter). */
 export function encodeCommand(args: ReadonlyArray<string | Buffer>): Buffer {
-  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`, 'latin1')];
-  for (const arg of args) {
-    const bytes = typeof arg === 'string' ? Buffer.from(arg, 'utf8') : arg;
-    parts.push(Buffer.from(`$${bytes.length}\r\n`, 'latin1'), bytes, CRLF);
-  }
-  return Buffer.concat(parts);
+  const bytes = args.map((arg) => (typeof arg === 'string' ? Buffer.from(arg, 'utf8') : arg));
+  // Per argument its bytes and a header of at most 14 (`$` 11 digits CRLF) plus CRLF.
+  const out = new RespWriter(16 + bytes.reduce((n, b) => n + b.length + 16, 0));
+  out.header(RESP.array, bytes.length);
+  for (const b of bytes) out.bulk(b, 0, b.length);
+  return out.done();
 }
 
-const CRLF = Buffer.from('\r\n', 'latin1');
 const INCOMPLETE = -1;
 const MALFORMED = -2;
 /** Arrays nest this deep at most (Redis' own replies: 2 or 3); deeper is malformed, not a stack overflow. */
