@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { openMysqlStore } from '../src/clients/mysql/mysql-store.js';
 import { isRetriable } from '../src/errors.js';
-import type { CanonicalSeries } from '../src/remote-write/canonical.js';
+import type { CanonicalSeries } from '../src/series/canonical.js';
 import { createSqlSeriesIndex } from '../src/index/sql-series-index.js';
 import type { SqlExecutor, SqlStore } from '../src/index/sql-store.js';
 import { cpuSeconds, servicePids } from './lib/child-weir.js';

@@ -7,7 +7,7 @@ import { RuntimeMetrics } from './runtime/metrics.js';
 import { startTelemetry } from './telemetry.js';
 import { startTopology, type RunningTopology } from './topology/compile.js';
 import { loadTopologyFile } from './topology/load.js';
-import { defaultRegistry } from './topology/default-registry.js';
+import { defaultRegistry } from './components.js';
 import type { Registry } from './topology/registry.js';
 import type { IndexProvider } from './edge/query-api.js';
 

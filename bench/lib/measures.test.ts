@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seriesHash, seriesKey } from '../../src/remote-write/canonical.js';
+import { seriesHash, seriesKey } from '../../src/series/canonical.js';
 import { percentile, summarizeLatency } from './loadgen.js';
 import { cpuSeconds, meterProcess } from './proc.js';
 import { summarizeProfile } from './profile-summary.js';

@@ -9,9 +9,9 @@
  * labels: 3 to 6 labels besides metric name, job and instance. `cluster` is the salt: two
  * generators with different salts share no series.
  */
-import { seriesHash, seriesKey, type CanonicalSeries } from '../../src/remote-write/canonical.js';
+import { seriesHash, seriesKey, type CanonicalSeries } from '../../src/series/canonical.js';
 import { compressSnappy } from '../../src/remote-write/snappy.js';
-import { encodeWriteRequestV1 } from '../../src/remote-write/reference-codec.js';
+import { encodeWriteRequestV1 } from '../../src/remote-write/reference-codec.test-support.js';
 import type { Label } from '../../src/remote-write/types.js';
 
 interface Family {

@@ -1,4 +1,5 @@
-import { compressSnappy, encodeWriteRequestV1, encodeWriteRequestV2 } from '../../src/remote-write/index.js';
+import { compressSnappy } from '../../src/remote-write/index.js';
+import { encodeWriteRequestV1, encodeWriteRequestV2 } from '../../src/remote-write/reference-codec.test-support.js';
 import type { RemoteWriteVersion, TimeSeries } from '../../src/remote-write/types.js';
 import type { Payload } from './loadgen.js';
 import { REMOTE_WRITE_HEADERS } from './payloads.js';

@@ -11,6 +11,7 @@
  *
  *   npx tsx bench/scenarios/dedup-memory.ts [--quick] [--runs n]     (quick: 1M only)
  */
+import { corpusDir } from '../../test/support/corpus.js';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -178,7 +179,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     const quick = process.argv.includes('--quick');
     const runsAt = process.argv.indexOf('--runs');
     const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : quick ? 1 : 3;
-    const result = await scenario.run({ runs, quick, corpusDir: '../shared/corpus', log: (m) => console.error(m) });
+    const result = await scenario.run({ runs, quick, corpusDir: corpusDir(), log: (m) => console.error(m) });
     console.log(JSON.stringify(result, null, 2));
   }
 }

@@ -11,6 +11,7 @@
  *
  *   npx tsx bench/scenarios/freshness.ts [--quick] [--runs n]
  */
+import { corpusDir } from '../../test/support/corpus.js';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { buildWeir, cpuMeter, createScratch, scrapeValue, servicePids, startChildWeir, type ChildWeir } from '../lib/child-weir.js';
@@ -315,6 +316,6 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const runsAt = process.argv.indexOf('--runs');
   const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : quick ? 1 : 3;
   await buildWeir();
-  const result = await scenario.run({ runs, quick, corpusDir: '../shared/corpus', log: (m) => console.error(m) });
+  const result = await scenario.run({ runs, quick, corpusDir: corpusDir(), log: (m) => console.error(m) });
   console.log(JSON.stringify(result, null, 2));
 }

@@ -13,6 +13,7 @@
  * With a profile directory (`npm run bench -- --profile`), one more run under `node --cpu-prof`
  * (not in the figures) adds weir's top self-time functions over the measured interval to the findings.
  */
+import { corpusDir } from '../../test/support/corpus.js';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -272,6 +273,6 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const profileAt = process.argv.indexOf('--profile');
   const profileDir = profileAt > 0 ? (process.argv[profileAt + 1] ?? 'bench/results/profiles') : undefined;
   await buildWeir();
-  const result = await scenario.run({ runs, quick, corpusDir: '../shared/corpus', log: (m) => console.error(m), profileDir });
+  const result = await scenario.run({ runs, quick, corpusDir: corpusDir(), log: (m) => console.error(m), profileDir });
   console.log(JSON.stringify(result, null, 2));
 }

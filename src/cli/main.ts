@@ -6,7 +6,7 @@ import { startService } from '../service.js';
 import { renderGraph, type GraphFormat } from '../topology/graph.js';
 import { topologyJsonSchema } from '../topology/json-schema.js';
 import { formatProblems, loadTopologyFile, loadTopologyText } from '../topology/load.js';
-import { defaultRegistry } from '../topology/default-registry.js';
+import { defaultRegistry } from '../components.js';
 import { stageReference } from '../topology/stage-docs.js';
 import { loadServiceConfig } from '../config/service-config.js';
 import { createLogger } from '../logger.js';

@@ -6,7 +6,7 @@ import { RuntimeMetrics } from '../runtime/metrics.js';
 import { startTopology } from '../topology/compile.js';
 import type { PipelineSpec, TopologySpec } from '../topology/load.js';
 import type { Registry } from '../topology/registry.js';
-import type { KafkaSourceConfig } from '../stages/sources/kafka.js';
+import type { KafkaSourceConfig } from '../stages/sources/kafka/stage.js';
 import { ProgressLine } from './progress-line.js';
 
 export interface ReplayOptions {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import xxhash from 'xxhash-wasm';
-import { seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../remote-write/canonical.js';
+import { seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../series/canonical.js';
 import { syntheticSeriesRange } from '../../bench/lib/synthetic-series.js';
-import { decodeIndexEvents, decodeIndexEventsReference, encodeSeriesBatch, encodeSeriesBatchReference } from './index-event.js';
+import { decodeIndexEvents, encodeSeriesBatch } from './index-event.js';
+import { decodeIndexEventsReference, encodeSeriesBatchReference } from './index-event-reference.test-support.js';
 
 const { h64Raw } = await xxhash();
 

@@ -12,8 +12,8 @@
  * Like protobufjs, a repeated singular field keeps its last value and unknown fields are skipped.
  */
 import xxhash from 'xxhash-wasm';
-import { seriesHash, seriesKey, type CanonicalSeries } from '../remote-write/canonical.js';
-import { internAscii, MAX_INTERNED_STRING } from '../remote-write/interned-strings.js';
+import { seriesHash, seriesKey, type CanonicalSeries } from '../series/canonical.js';
+import { internAscii, MAX_INTERNED_STRING } from '../protobuf/interned-strings.js';
 import type { Label, MetricMetadata, MetricType } from '../remote-write/types.js';
 
 const { h64Raw } = await xxhash();

@@ -1,12 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
-import { metadataHash, seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../remote-write/canonical.js';
+import { metadataHash, seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../series/canonical.js';
 import type { MetricMetadata } from '../remote-write/types.js';
-import { decodeIndexEvents, encodeSeriesBatch, encodeSeriesBatchReference, partitionOf } from './index-event.js';
-import { hashHigh } from '../remote-write/canonical.js';
-import { HashedSeriesBatch } from '../remote-write/hashed-batch.js';
-import { LabelBytesCache } from '../remote-write/label-bytes-cache.js';
-import { scanWriteRequestV1 } from '../remote-write/raw-request.js';
-import { encodeWriteRequestV1 } from '../remote-write/reference-codec.js';
+import { decodeIndexEvents, encodeSeriesBatch, partitionOf } from './index-event.js';
+import { encodeSeriesBatchReference } from './index-event-reference.test-support.js';
+import { hashHigh } from '../series/canonical.js';
+import { HashedSeriesBatch } from '../series/hashed-batch.js';
+import { LabelBytesCache } from '../series/label-bytes-cache.js';
+import { scanWriteRequestV1 } from '../remote-write/decode/raw-v1.js';
+import { encodeWriteRequestV1 } from '../remote-write/reference-codec.test-support.js';
 import type { TimeSeries } from '../remote-write/types.js';
 import { canonicalizeConfig, canonicalizeRequest } from '../stages/transforms/canonicalize.js';
 

@@ -11,10 +11,10 @@
  *   SeriesEvent  1: hash (8 bytes), 2: Label*, 3: first_timestamp_ms, 4: last_timestamp_ms
  *   Label        1: name, 2: value
  */
-import { hashHigh, metadataHash, type CanonicalSeries, type SeriesBatch } from '../remote-write/canonical.js';
-import { isHashedSeriesBatch, type HashedSeriesBatch } from '../remote-write/hashed-batch.js';
-import { compareBytes } from '../remote-write/raw-canonical.js';
-import { lengthEnd, readLength } from '../remote-write/raw-request.js';
+import { hashHigh, metadataHash, type CanonicalSeries, type SeriesBatch } from '../series/canonical.js';
+import { isHashedSeriesBatch, type HashedSeriesBatch } from '../series/hashed-batch.js';
+import { compareBytes } from '../series/raw-canonical.js';
+import { lengthEnd, readLength } from '../remote-write/decode/raw-v1.js';
 import type { MetricMetadata } from '../remote-write/types.js';
 
 // Tags: field number << 3 | wire type (0 varint, 2 length-delimited).

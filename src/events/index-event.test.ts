@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../remote-write/canonical.js';
+import { seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../series/canonical.js';
 import { decodeIndexEvents, encodeSeriesBatch } from './index-event.js';
 
 const series = (labels: Array<[string, string]>, first: number, last: number): CanonicalSeries => {

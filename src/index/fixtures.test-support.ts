@@ -1,4 +1,4 @@
-import { seriesKey, type CanonicalSeries, type SeriesBatch } from '../remote-write/canonical.js';
+import { seriesKey, type CanonicalSeries, type SeriesBatch } from '../series/canonical.js';
 import type { MetricMetadata } from '../remote-write/types.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { CanonicalSeries } from '../remote-write/canonical.js';
+import type { CanonicalSeries } from '../series/canonical.js';
 import { labelSetMatches, type Matcher } from './matcher.js';
 import type { LabelQuery, LabelSet, SeriesQuery, TimeRange } from './series-index.js';
 import { canonicalSeries, compareBytes } from './fixtures.test-support.js';

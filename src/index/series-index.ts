@@ -1,4 +1,4 @@
-import type { SeriesBatch } from '../remote-write/canonical.js';
+import type { SeriesBatch } from '../series/canonical.js';
 import type { MetricType } from '../remote-write/types.js';
 import type { Matcher } from './matcher.js';
 

@@ -2,7 +2,7 @@ import { METRIC_NAME_LABEL } from './matcher.js';
 import type { LabelSet } from './series-index.js';
 
 /**
- * Reads the labels back from a series key (`seriesKey` in remote-write/canonical.ts), which is
+ * Reads the labels back from a series key (`seriesKey` in series/canonical.ts), which is
  * what the index stores of a series: `name{a="b",…}`, or `{"name",a="b",…}` when the metric name
  * is not a legacy identifier; label names are quoted when not legacy identifiers; quoted strings
  * escape backslash, double quote and line feed. `__name__` comes first in the result.

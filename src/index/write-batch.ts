@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DownstreamError, InvalidInputError } from '../errors.js';
-import type { CanonicalSeries, SeriesBatch } from '../remote-write/canonical.js';
+import type { CanonicalSeries, SeriesBatch } from '../series/canonical.js';
 import type { MetricMetadata } from '../remote-write/types.js';
 import type { HashCollision, WriteBatchResult } from './series-index.js';
 import { encodeHashes, loadSeriesRows } from './postings.js';

@@ -1,6 +1,5 @@
-import { decodeWriteRequestFast } from './fast-decoder.js';
-import { scanWriteRequestV1 } from './raw-request.js';
-import { decodeWriteRequestV1Reference, decodeWriteRequestV2Reference } from './reference-codec.js';
+import { decodeWriteRequestFast } from './decode/fast-v1.js';
+import { scanWriteRequestV1 } from './decode/raw-v1.js';
 import { decompressSnappy } from './snappy.js';
 import type { RemoteWriteVersion, WriteRequest } from './types.js';
 
@@ -9,7 +8,6 @@ import type { RemoteWriteVersion, WriteRequest } from './types.js';
  */
 
 export { checkContentEncoding, parseRemoteWriteContentType } from './content-negotiation.js';
-export { encodeWriteRequestV1, encodeWriteRequestV2 } from './reference-codec.js';
 export { compressSnappy, decompressSnappy } from './snappy.js';
 
 export interface DecodeRemoteWriteOptions {
@@ -19,10 +17,10 @@ export interface DecodeRemoteWriteOptions {
   maxDecodedBytes: number;
   /**
    * `raw` (the default) indexes a 1.0 body and leaves its series to be built when needed (see
-   * raw-request.ts), falling back to `fast` for bodies not in the usual shape and for 2.0; `fast`
-   * is the hand-written decoder; `reference` is protobufjs, for comparison.
+   * decode/raw-v1.ts), falling back to `fast` for bodies not in the usual shape and for 2.0; `fast`
+   * is the hand-written decoder (the protobufjs reference codec is test support only).
    */
-  decoder?: 'raw' | 'fast' | 'reference';
+  decoder?: 'raw' | 'fast';
 }
 
 /**
@@ -32,9 +30,6 @@ export interface DecodeRemoteWriteOptions {
  */
 export function decodeRemoteWrite(body: Uint8Array, opts: DecodeRemoteWriteOptions): WriteRequest {
   const decoded = decompressSnappy(body, opts.maxDecodedBytes);
-  if (opts.decoder === 'reference') {
-    return opts.version === '1.0' ? decodeWriteRequestV1Reference(decoded) : decodeWriteRequestV2Reference(decoded);
-  }
   if (opts.decoder !== 'fast' && opts.version === '1.0') {
     const raw = scanWriteRequestV1(decoded);
     if (raw !== undefined) return raw;

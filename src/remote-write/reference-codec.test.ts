@@ -6,7 +6,7 @@ import {
   decodeWriteRequestV2Reference,
   encodeWriteRequestV1,
   encodeWriteRequestV2,
-} from './reference-codec.js';
+} from './reference-codec.test-support.js';
 import { decompressSnappy } from './snappy.js';
 import type { Label, WriteRequest } from './types.js';
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DownstreamError } from '../../src/errors.js';
 import type { Message } from '../../src/runtime/message.js';
 import { defineProcessor, type ProcessorDeclaration, type ResourceDeclaration, type SourceDeclaration } from '../../src/topology/declaration.js';
-import { defaultRegistry } from '../../src/topology/default-registry.js';
+import { defaultRegistry } from '../../src/components.js';
 import { createRegistry } from '../../src/topology/registry.js';
 import { loadCorpus } from '../support/corpus.js';
 import { postWrite, startTestWeir, type TestWeir } from '../support/weir.js';

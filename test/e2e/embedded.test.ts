@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compressSnappy, encodeWriteRequestV1, encodeWriteRequestV2 } from '../../src/remote-write/index.js';
+import { compressSnappy } from '../../src/remote-write/index.js';
+import { encodeWriteRequestV1, encodeWriteRequestV2 } from '../../src/remote-write/reference-codec.test-support.js';
 import { loadCorpus, loadManifest } from '../support/corpus.js';
 import { canonicalLabels as canonical, corpusExpectations, metadataAsSets } from '../support/corpus-expectations.js';
 import { getJson, postWrite, remoteWriteHeaders, startTestWeir, type TestWeir } from '../support/weir.js';

@@ -5,7 +5,7 @@ import { isRetriable } from '../../src/errors.js';
 import { seriesBatch } from '../../src/index/fixtures.test-support.js';
 import { generateSeries, seededRandom } from '../../src/index/reference-index.test-support.js';
 import { parseSeriesSelector } from '../../src/index/selector.js';
-import type { CanonicalSeries } from '../../src/remote-write/canonical.js';
+import type { CanonicalSeries } from '../../src/series/canonical.js';
 import { backoffDelayMs, defaultRetryPolicy, type RetryPolicy } from '../../src/runtime/retry.js';
 import { databaseUrl, dropDatabase, testDatabaseName } from './support.js';
 

@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -32,9 +32,29 @@ export interface CorpusBody {
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-/** `WEIR_CORPUS_DIR`, or the self-scrape corpus in `shared/` next to the repository. */
-export function corpusDir(): string {
-  return process.env.WEIR_CORPUS_DIR ?? join(repoRoot, '..', 'shared', 'corpus', 'prometheus-2.42-selfscrape');
+/** The corpora in `shared/corpus/`: the self-scrape bodies, and the ones with exemplars. */
+export type CorpusName = 'prometheus-2.42-selfscrape' | 'prometheus-2.42-exemplars';
+
+/**
+ * `shared/corpus/` beside the repository, or beside any folder above it (a clone in a sub-folder of
+ * the workplace, a git worktree): the first ancestor that has one. `WEIR_CORPUS_ROOT` overrides it.
+ */
+export function corpusRoot(): string {
+  if (process.env.WEIR_CORPUS_ROOT) return process.env.WEIR_CORPUS_ROOT;
+  const tried: string[] = [];
+  for (let dir = repoRoot; ; dir = dirname(dir)) {
+    const candidate = join(dir, '..', 'shared', 'corpus');
+    tried.push(candidate);
+    if (existsSync(join(candidate, 'README.md'))) return candidate;
+    if (dirname(dir) === dir) break;
+  }
+  throw new Error(`remote-write corpus not found (looked for shared/corpus in ${tried.join(', ')}); set WEIR_CORPUS_ROOT`);
+}
+
+/** `WEIR_CORPUS_DIR`, or the named corpus (self-scrape by default) under `corpusRoot()`. */
+export function corpusDir(name: CorpusName = 'prometheus-2.42-selfscrape'): string {
+  if (name === 'prometheus-2.42-selfscrape' && process.env.WEIR_CORPUS_DIR) return process.env.WEIR_CORPUS_DIR;
+  return join(corpusRoot(), name);
 }
 
 /** Every `*.snappy` body of the corpus, in file-name order. */

@@ -1,7 +1,7 @@
 import { mergeMap } from 'rxjs';
 import { z } from 'zod';
 import type { SeriesIndex } from '../../index/series-index.js';
-import type { SeriesBatch } from '../../remote-write/canonical.js';
+import type { SeriesBatch } from '../../series/canonical.js';
 import type { Message } from '../../runtime/message.js';
 import { defineProcessor } from '../../topology/declaration.js';
 import { resourceRef } from '../../topology/resource-ref.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seriesHash, seriesKey } from '../../remote-write/canonical.js';
+import { seriesHash, seriesKey } from '../../series/canonical.js';
 import type { Label, TimeSeries, WriteRequest } from '../../remote-write/types.js';
 import { canonicalizeConfig, canonicalizeRequest } from './canonicalize.js';
 

@@ -1,7 +1,7 @@
 import { NEVER, Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../logger.js';
-import { seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../../remote-write/canonical.js';
+import { seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../../series/canonical.js';
 import { Delivery } from '../../runtime/delivery.js';
 import { Message } from '../../runtime/message.js';
 import type { StageContext } from '../../topology/declaration.js';

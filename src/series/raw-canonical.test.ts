@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalizeConfig, canonicalizeRequest, type CanonicalizeConfig } from '../stages/transforms/canonicalize.js';
 import { hashHigh, hashLow, seriesHash } from './canonical.js';
-import { decodeWriteRequestFast } from './fast-decoder.js';
+import { decodeWriteRequestFast } from '../remote-write/decode/fast-v1.js';
 import { RawCanonicalizer } from './raw-canonical.js';
-import { scanWriteRequestV1 } from './raw-request.js';
+import { scanWriteRequestV1 } from '../remote-write/decode/raw-v1.js';
 
 /**
  * The raw path against the full one (decode, canonicalLabels, validate, seriesHash) on the same

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../errors.js';
-import { decodeWriteRequestFast } from './fast-decoder.js';
-import { decodeWriteRequestV1Reference, decodeWriteRequestV2Reference } from './reference-codec.js';
-import type { RemoteWriteVersion, WriteRequest } from './types.js';
+import { InvalidInputError } from '../../errors.js';
+import { decodeWriteRequestFast } from './fast-v1.js';
+import { decodeWriteRequestV1Reference, decodeWriteRequestV2Reference } from '../reference-codec.test-support.js';
+import type { RemoteWriteVersion, WriteRequest } from '../types.js';
 
 /**
  * Hand-built wire bytes for what generated requests rarely contain: unknown fields, unexpected

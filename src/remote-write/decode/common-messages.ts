@@ -1,5 +1,5 @@
-import type { BucketSpan, Histogram, Sample } from './types.js';
-import { WIRE_FIXED64 as FIXED64, WIRE_LENGTH_DELIMITED as DELIMITED, WIRE_VARINT as VARINT, type WireReader } from './wire-reader.js';
+import type { BucketSpan, Histogram, Sample } from '../types.js';
+import { WIRE_FIXED64 as FIXED64, WIRE_LENGTH_DELIMITED as DELIMITED, WIRE_VARINT as VARINT, type WireReader } from '../../protobuf/wire-reader.js';
 
 /**
  * Fast-decoder parts of the messages 1.0 and 2.0 share with the same field numbers: samples and

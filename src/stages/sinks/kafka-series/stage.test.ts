@@ -2,14 +2,14 @@ import { context as otelContext, propagation, trace, TraceFlags } from '@opentel
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { firstValueFrom, NEVER, of, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KafkaProducer, OutgoingMessage, SendOptions } from '../../clients/kafka/index.js';
-import { decodeIndexEvents, encodeSeriesBatch, partitionOf } from '../../events/index-event.js';
-import { silentLogger } from '../../logger.js';
-import { hashHigh, seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../../remote-write/canonical.js';
-import type { KafkaResource } from '../../resources/kafka.js';
-import { Delivery } from '../../runtime/delivery.js';
-import { Message } from '../../runtime/message.js';
-import { kafkaSink, kafkaSinkConfig } from './kafka.js';
+import type { KafkaProducer, OutgoingMessage, SendOptions } from '../../../clients/kafka/index.js';
+import { decodeIndexEvents, encodeSeriesBatch, partitionOf } from '../../../events/index-event.js';
+import { silentLogger } from '../../../logger.js';
+import { hashHigh, seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../../../series/canonical.js';
+import type { KafkaResource } from '../../../resources/kafka.js';
+import { Delivery } from '../../../runtime/delivery.js';
+import { Message } from '../../../runtime/message.js';
+import { kafkaSink, kafkaSinkConfig } from './stage.js';
 
 interface Sent {
   topic: string;

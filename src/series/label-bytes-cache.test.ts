@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LabelBytesCache } from './label-bytes-cache.js';
-import { hashRun } from './raw-request.js';
+import { hashRun } from '../remote-write/decode/raw-v1.js';
 
 const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 const hash = (b: Uint8Array, start = 0, end = b.length) => hashRun(b, view(b), start, end);

@@ -1,6 +1,6 @@
 import { canonicalLabels, hashFromHalves, seriesKey, type CanonicalSeries, type SeriesBatch } from './canonical.js';
-import type { RawWriteRequestV1 } from './raw-request.js';
-import type { MetricMetadata, WriteCounts } from './types.js';
+import type { RawWriteRequestV1 } from '../remote-write/decode/raw-v1.js';
+import type { MetricMetadata, WriteCounts } from '../remote-write/types.js';
 
 /**
  * A SeriesBatch whose series are known by hash first and built only when asked for. canonicalize

@@ -1,14 +1,14 @@
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { Observable } from 'rxjs';
 import { z } from 'zod';
-import type { ConsumedBatch, KafkaAdmin, KafkaConsumer, TopicPartition } from '../../clients/kafka/index.js';
-import { duration } from '../../config/units.js';
-import type { Logger } from '../../logger.js';
-import type { KafkaResource } from '../../resources/kafka.js';
-import { Delivery } from '../../runtime/delivery.js';
-import { Message } from '../../runtime/message.js';
-import { defineSource, type SourceContext } from '../../topology/declaration.js';
-import { resourceRef } from '../../topology/resource-ref.js';
+import type { ConsumedBatch, KafkaAdmin, KafkaConsumer, TopicPartition } from '../../../clients/kafka/index.js';
+import { duration } from '../../../config/units.js';
+import type { Logger } from '../../../logger.js';
+import type { KafkaResource } from '../../../resources/kafka.js';
+import { Delivery } from '../../../runtime/delivery.js';
+import { Message } from '../../../runtime/message.js';
+import { defineSource, type SourceContext } from '../../../topology/declaration.js';
+import { resourceRef } from '../../../topology/resource-ref.js';
 import { PartitionProgress } from './partition-progress.js';
 import { parseStartPosition, startPositionSchema, type StartPosition } from './start-position.js';
 

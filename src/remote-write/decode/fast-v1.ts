@@ -1,14 +1,14 @@
-import { decodeHistogram, decodeSample, tag } from './fast-common-messages.js';
-import { decodeRequestV2 } from './fast-decoder-v2.js';
-import { internedLabel, internLabelPair } from './interned-strings.js';
-import { metricTypeFromWire } from './metric-metadata.js';
-import type { Exemplar, Histogram, Label, MetricMetadata, RemoteWriteVersion, Sample, TimeSeries, WriteRequest } from './types.js';
+import { decodeHistogram, decodeSample, tag } from './common-messages.js';
+import { decodeRequestV2 } from './fast-v2.js';
+import { internedLabel, internLabelPair } from '../../protobuf/interned-strings.js';
+import { metricTypeFromWire } from '../metric-metadata.js';
+import type { Exemplar, Histogram, Label, MetricMetadata, RemoteWriteVersion, Sample, TimeSeries, WriteRequest } from '../types.js';
 import {
   WIRE_FIXED64 as FIXED64,
   WIRE_LENGTH_DELIMITED as DELIMITED,
   WIRE_VARINT as VARINT,
   WireReader,
-} from './wire-reader.js';
+} from '../../protobuf/wire-reader.js';
 
 /**
  * The hot-path decoder: reads `prometheus.WriteRequest` (1.0) and `io.prometheus.write.v2.Request`
@@ -19,7 +19,7 @@ import {
  * Each message decoder switches on the whole tag (field number and wire type): a known field with
  * an unexpected wire type falls through to `skipField`, as in protobufjs. `depth` arguments are the
  * message nesting depth, which bounds how deeply skipped groups may nest. This file holds 1.0;
- * fast-decoder-v2.ts holds 2.0 and fast-common-messages.ts what both share.
+ * fast-v2.ts holds 2.0 and common-messages.ts what both share.
  */
 
 /** Decodes an uncompressed remote-write body of the given version. */
@@ -62,7 +62,7 @@ const V1_SERIES_SAMPLES = tag(2, DELIMITED);
 const V1_SERIES_EXEMPLARS = tag(3, DELIMITED);
 const V1_SERIES_HISTOGRAMS = tag(4, DELIMITED);
 
-/** One 1.0 TimeSeries message, `r.pos` at its first byte; also used to build series lazily (raw-request.ts). */
+/** One 1.0 TimeSeries message, `r.pos` at its first byte; also used to build series lazily (raw-v1.ts). */
 export function decodeSeriesV1(r: WireReader, end: number): TimeSeries {
   const labels: Label[] = [];
   const samples: Sample[] = [];

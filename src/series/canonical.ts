@@ -1,5 +1,5 @@
 import xxhash from 'xxhash-wasm';
-import type { Label, MetricMetadata, WriteCounts } from './types.js';
+import type { Label, MetricMetadata, WriteCounts } from '../remote-write/types.js';
 
 /**
  * A series after canonicalization: labels sorted by name, validated, empty values dropped.

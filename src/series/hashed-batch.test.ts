@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { canonicalizeConfig, canonicalizeRequest } from '../stages/transforms/canonicalize.js';
 import { HashedSeriesBatch } from './hashed-batch.js';
 import { LabelBytesCache } from './label-bytes-cache.js';
-import { scanWriteRequestV1 } from './raw-request.js';
-import { encodeWriteRequestV1 } from './reference-codec.js';
-import type { TimeSeries, WriteRequest } from './types.js';
+import { scanWriteRequestV1 } from '../remote-write/decode/raw-v1.js';
+import { encodeWriteRequestV1 } from '../remote-write/reference-codec.test-support.js';
+import type { TimeSeries, WriteRequest } from '../remote-write/types.js';
 
 const ts = (name: string, times: number[]): TimeSeries => ({
   labels: [

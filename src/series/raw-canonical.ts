@@ -1,5 +1,5 @@
 import { hashHigh, hashLow, seriesHashOfPairs } from './canonical.js';
-import { lengthEnd, readLength } from './raw-request.js';
+import { lengthEnd, readLength } from '../remote-write/decode/raw-v1.js';
 
 /**
  * The series hash straight from a series' raw label bytes, for the common case: a sender's labels

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defaultRegistry } from './default-registry.js';
-import { topologyJsonSchema } from './json-schema.js';
-import { stageReference } from './stage-docs.js';
+import { defaultRegistry } from './components.js';
+import { topologyJsonSchema } from './topology/json-schema.js';
+import { stageReference } from './topology/stage-docs.js';
 
 /** The committed schema and stage reference must be what the stage schemas generate today. */
 describe('generated files', () => {

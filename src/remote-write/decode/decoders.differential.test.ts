@@ -1,18 +1,18 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../errors.js';
-import { loadCorpus } from '../../test/support/corpus.js';
-import { decodeWriteRequestFast } from './fast-decoder.js';
-import { liftSeriesMetadata, seriesMetadataOf } from './metric-metadata.js';
+import { InvalidInputError } from '../../errors.js';
+import { loadCorpus } from '../../../test/support/corpus.js';
+import { decodeWriteRequestFast } from './fast-v1.js';
+import { liftSeriesMetadata, seriesMetadataOf } from '../metric-metadata.js';
 import {
   decodeWriteRequestV1Reference,
   decodeWriteRequestV2Reference,
   encodeWriteRequestV1,
   encodeWriteRequestV2,
-} from './reference-codec.js';
-import { decompressSnappy } from './snappy.js';
-import type { Histogram, Label, MetricType, RemoteWriteVersion, TimeSeries, WriteRequest } from './types.js';
+} from '../reference-codec.test-support.js';
+import { decompressSnappy } from '../snappy.js';
+import type { Histogram, Label, MetricType, RemoteWriteVersion, TimeSeries, WriteRequest } from '../types.js';
 
 /**
  * The fast decoder must agree with the reference (protobufjs) on every input: the same

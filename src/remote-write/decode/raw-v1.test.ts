@@ -1,13 +1,13 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadCorpus } from '../../test/support/corpus.js';
-import { metadataHash, metadataIdentity } from './canonical.js';
-import { decodeWriteRequestFast } from './fast-decoder.js';
-import { DECODED_METADATA_MAX_ENTRY_BYTES, decodedMetadataCacheSize, hashRun, scanWriteRequestV1 } from './raw-request.js';
-import { encodeWriteRequestV1 } from './reference-codec.js';
-import { decompressSnappy } from './snappy.js';
-import { countWriteRequest, type TimeSeries, type WriteRequest } from './types.js';
+import { loadCorpus } from '../../../test/support/corpus.js';
+import { metadataHash, metadataIdentity } from '../../series/canonical.js';
+import { decodeWriteRequestFast } from './fast-v1.js';
+import { DECODED_METADATA_MAX_ENTRY_BYTES, decodedMetadataCacheSize, hashRun, scanWriteRequestV1 } from './raw-v1.js';
+import { encodeWriteRequestV1 } from '../reference-codec.test-support.js';
+import { decompressSnappy } from '../snappy.js';
+import { countWriteRequest, type TimeSeries, type WriteRequest } from '../types.js';
 
 /**
  * The raw 1.0 path must give exactly what the full decoder gives, series by series, whenever it

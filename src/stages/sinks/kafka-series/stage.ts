@@ -1,15 +1,15 @@
 import { context as otelContext, propagation, type Context } from '@opentelemetry/api';
 import { mergeMap } from 'rxjs';
 import { z } from 'zod';
-import { KAFKA_COMPRESSIONS, producerOptionProblems, type KafkaCompression } from '../../clients/kafka/index.js';
-import { byteSize, duration } from '../../config/units.js';
-import { ConfigError } from '../../errors.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, encodeSeriesBatch } from '../../events/index-event.js';
-import type { SeriesBatch } from '../../remote-write/canonical.js';
-import type { KafkaResource } from '../../resources/kafka.js';
-import type { Message } from '../../runtime/message.js';
-import { defineProcessor } from '../../topology/declaration.js';
-import { resourceRef } from '../../topology/resource-ref.js';
+import { KAFKA_COMPRESSIONS, producerOptionProblems, type KafkaCompression } from '../../../clients/kafka/index.js';
+import { byteSize, duration } from '../../../config/units.js';
+import { ConfigError } from '../../../errors.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, encodeSeriesBatch } from '../../../events/index-event.js';
+import type { SeriesBatch } from '../../../series/canonical.js';
+import type { KafkaResource } from '../../../resources/kafka.js';
+import type { Message } from '../../../runtime/message.js';
+import { defineProcessor } from '../../../topology/declaration.js';
+import { resourceRef } from '../../../topology/resource-ref.js';
 import { TopicPartitions } from './topic-partitions.js';
 
 export const kafkaSinkConfig = z.strictObject({

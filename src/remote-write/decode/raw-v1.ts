@@ -1,7 +1,7 @@
-import { shareMetadata } from './canonical.js';
-import { decodeMetricMetadataV1, decodeSeriesV1 } from './fast-decoder.js';
-import type { MetricMetadata, TimeSeries, WriteCounts, WriteRequest } from './types.js';
-import { WireReader } from './wire-reader.js';
+import { shareMetadata } from '../../series/canonical.js';
+import { decodeMetricMetadataV1, decodeSeriesV1 } from './fast-v1.js';
+import type { MetricMetadata, TimeSeries, WriteCounts, WriteRequest } from '../types.js';
+import { WireReader } from '../../protobuf/wire-reader.js';
 
 /**
  * A remote-write 1.0 request kept as its decoded (uncompressed) bytes plus an index of where each

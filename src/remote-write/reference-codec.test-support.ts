@@ -59,7 +59,7 @@ interface Schema {
   requestV2: protobuf.Type;
 }
 
-/** `proto/` at the repository root, from src/remote-write or dist/remote-write alike. */
+/** `proto/` at the repository root, from src/remote-write (test support only). */
 const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
 
 let schema: Schema | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KafkaAdmin } from '../../clients/kafka/index.js';
+import type { KafkaAdmin } from '../../../clients/kafka/index.js';
 import { TopicPartitions } from './topic-partitions.js';
 
 function fakeAdmin(answers: Array<number | Error>) {

@@ -1,5 +1,5 @@
-import type { KafkaAdmin } from '../../clients/kafka/index.js';
-import { DownstreamError } from '../../errors.js';
+import type { KafkaAdmin } from '../../../clients/kafka/index.js';
+import { DownstreamError } from '../../../errors.js';
 
 /**
  * How many partitions a topic has, as a producer that picks partitions itself needs to know: asked

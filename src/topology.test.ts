@@ -1,13 +1,13 @@
 import { NEVER } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { memoryDedup } from '../resources/memory-dedup.js';
-import { canonicalize } from '../stages/transforms/canonicalize.js';
-import { dedup } from '../stages/transforms/dedup.js';
-import { defineSource, type ProcessorDeclaration, type ResourceDeclaration, type SourceDeclaration } from './declaration.js';
-import { renderGraph } from './graph.js';
-import { loadTopologyText } from './load.js';
-import { createRegistry } from './registry.js';
+import { memoryDedup } from './resources/memory-dedup.js';
+import { canonicalize } from './stages/transforms/canonicalize.js';
+import { dedup } from './stages/transforms/dedup.js';
+import { defineSource, type ProcessorDeclaration, type ResourceDeclaration, type SourceDeclaration } from './topology/declaration.js';
+import { renderGraph } from './topology/graph.js';
+import { loadTopologyText } from './topology/load.js';
+import { createRegistry } from './topology/registry.js';
 
 const requests = defineSource({
   kind: 'source',
