@@ -13,6 +13,8 @@ const requests = defineSource({
   kind: 'source',
   type: 'test_requests',
   summary: 'Emits WriteRequests (test only).',
+  stability: 'experimental',
+  examples: [{ title: 'Test only', yaml: 'source:\n  type: test_requests' }],
   emits: 'WriteRequest',
   config: z.strictObject({ rate: z.number().int().default(1) }),
   create: () => NEVER,

@@ -30,6 +30,18 @@ export const kafka = defineResource({
   kind: 'resource',
   type: 'kafka',
   summary: 'A Kafka cluster (client, producers and consumers), through the kafkajs or the confluent adapter.',
+  stability: 'stable',
+  examples: [
+    {
+      title: 'A cluster named by the stages that use it; confluent where it is built, else kafkajs',
+      yaml: `
+        cluster:
+          type: kafka
+          adapter: auto
+          brokers: \${WEIR_KAFKA_BROKERS:-kafka-1:9092,kafka-2:9092}
+          client_id: weir-ingest`,
+    },
+  ],
   provides: ['kafka'],
   config: kafkaConfig,
   async open(config, ctx): Promise<KafkaResource> {

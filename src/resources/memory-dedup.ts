@@ -17,6 +17,17 @@ export const memoryDedup = defineResource({
   kind: 'resource',
   type: 'memory_dedup',
   summary: 'In-process dedup tier: a bounded table of recently dispatched series hashes with a TTL.',
+  stability: 'stable',
+  examples: [
+    {
+      title: 'The first tier of a dedup step: 2 million series, each remembered for an hour',
+      yaml: `
+        recent_series:
+          type: memory_dedup
+          max_series: 2000000
+          ttl: 1h`,
+    },
+  ],
   provides: ['dedup_tier'],
   config: memoryDedupConfig,
   async open(config, ctx): Promise<MemoryDedupTier> {

@@ -14,6 +14,17 @@ export const mysqlIndex = defineResource({
   kind: 'resource',
   type: 'mysql_index',
   summary: 'Series index in MySQL 8 or MariaDB (versioned migrations applied at open, one transaction per window).',
+  stability: 'stable',
+  examples: [
+    {
+      title: 'The shared index of the indexer role',
+      yaml: `
+        index:
+          type: mysql_index
+          url: \${WEIR_MYSQL_URL:-mysql://weir@127.0.0.1:3306}/weir
+          pool_size: 8`,
+    },
+  ],
   provides: ['series_index'],
   config: mysqlIndexConfig,
   async open(config, ctx): Promise<MysqlSeriesIndex & Resource> {

@@ -49,6 +49,19 @@ export const redisDedup = defineResource({
   kind: 'resource',
   type: 'redis_dedup',
   summary: 'Shared dedup tier in Redis: series hashes in small hashes with a TTL; when Redis is down or slow, series pass on as new.',
+  stability: 'stable',
+  examples: [
+    {
+      title: 'The tier every ingest instance shares',
+      yaml: `
+        shared_series:
+          type: redis_dedup
+          url: \${WEIR_REDIS_URL:-redis://127.0.0.1:6379}
+          key_prefix: weir:seen
+          expected_series: 5000000
+          ttl: 2h   # at least the dedup step's refresh_after`,
+    },
+  ],
   provides: ['dedup_tier'],
   config: redisDedupConfig,
   open: (config, ctx) => openRedisDedup(config, ctx),

@@ -13,6 +13,16 @@ export const sqliteIndex = defineResource({
   kind: 'resource',
   type: 'sqlite_index',
   summary: 'Series index in an embedded SQLite file (the default for one machine).',
+  stability: 'stable',
+  examples: [
+    {
+      title: 'The embedded index, a file under data_dir',
+      yaml: `
+        index:
+          type: sqlite_index
+          path: index.sqlite`,
+    },
+  ],
   provides: ['series_index'],
   config: sqliteIndexConfig,
   async open(config, ctx): Promise<SeriesIndex & Resource> {

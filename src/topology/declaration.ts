@@ -5,6 +5,7 @@ import type { Message } from '../runtime/message.js';
 import type { FlowControl } from '../runtime/flow-control.js';
 import type { HttpRoutes } from '../edge/routes.js';
 import type { Registry as PromRegistry } from 'prom-client';
+import type { Stability } from './stability.js';
 
 /**
  * What a stage or resource file exports: one declaration whose config schema is the single
@@ -15,8 +16,21 @@ interface DeclarationBase<S extends z.ZodType> {
   type: string;
   /** One line for `weir --help`, the stage reference and the graph. */
   summary: string;
+  /** What a topology may rely on across upgrades (see `stabilityPromises`). */
+  stability: Stability;
+  /** Snippets for the stage reference, each linted against the real registry by the tests. */
+  examples: readonly [DeclarationExample, ...DeclarationExample[]];
   /** Config fields (without `type`, `name`, `runtime`, which every stage has). */
   config: S;
+}
+
+/**
+ * YAML as it goes in a topology file: for a source, `source:` and its fields; for a step, its
+ * `- type: …` list entry; for a resource, its named entry under `resources:`.
+ */
+export interface DeclarationExample {
+  title: string;
+  yaml: string;
 }
 
 /** Resolves a resource declared under `resources:` by name, checked against the expected type. */
@@ -105,11 +119,25 @@ export interface ResourceDeclaration<S extends z.ZodType = z.ZodType, R extends 
 }
 
 export function defineSource<S extends z.ZodType>(d: SourceDeclaration<S>): SourceDeclaration<S> {
-  return d;
+  return withTidyExamples(d);
 }
 export function defineProcessor<S extends z.ZodType>(d: ProcessorDeclaration<S>): ProcessorDeclaration<S> {
-  return d;
+  return withTidyExamples(d);
 }
 export function defineResource<S extends z.ZodType, R extends Resource>(d: ResourceDeclaration<S, R>): ResourceDeclaration<S, R> {
-  return d;
+  return withTidyExamples(d);
+}
+
+/**
+ * Examples are written indented like the code around them: the blank first line and the common
+ * indentation go, so the reference and the tests see the YAML as it sits in a topology file.
+ */
+function withTidyExamples<D extends DeclarationBase<z.ZodType>>(d: D): D {
+  return { ...d, examples: d.examples.map((e) => ({ title: e.title, yaml: dedent(e.yaml) })) };
+}
+
+function dedent(text: string): string {
+  const lines = text.replace(/^\s*\n/, '').trimEnd().split('\n');
+  const indent = Math.min(...lines.filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length));
+  return lines.map((l) => l.slice(indent)).join('\n');
 }

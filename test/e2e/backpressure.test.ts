@@ -17,6 +17,8 @@ const gateSink = defineProcessor({
   kind: 'sink',
   type: 'test_gate',
   summary: 'Test only: holds batches until released.',
+  stability: 'experimental',
+  examples: [{ title: 'Test only', yaml: '- type: test_gate' }],
   accepts: 'any',
   emits: 'same',
   config: z.strictObject({}),

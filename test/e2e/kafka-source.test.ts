@@ -23,6 +23,8 @@ const testSink = defineProcessor({
   kind: 'sink',
   type: 'test_flaky',
   summary: 'Test only: fails (non-retriably) while failuresLeft > 0, waits while the gate is shut.',
+  stability: 'experimental',
+  examples: [{ title: 'Test only', yaml: '- type: test_flaky' }],
   accepts: 'SeriesBatch',
   emits: 'same',
   config: z.strictObject({}),

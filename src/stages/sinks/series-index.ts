@@ -15,6 +15,26 @@ export const seriesIndexSink = defineProcessor({
   kind: 'sink',
   type: 'series_index',
   summary: 'Upserts series, label postings and metric metadata into the series index, one transaction per batch.',
+  stability: 'stable',
+  examples: [
+    {
+      title: 'Into an SQLite index: one batch at a time, as SQLite takes one writer at a time',
+      yaml: `
+        - type: series_index
+          index: index
+          runtime:
+            concurrency: 1`,
+    },
+    {
+      title: 'Into a MySQL index: a few windows at once, retried for about half a minute of database outage',
+      yaml: `
+        - type: series_index
+          index: index
+          runtime:
+            concurrency: 4
+            retry: { max_retries: 8, initial_backoff: 200ms, max_backoff: 10s }`,
+    },
+  ],
   accepts: 'SeriesBatch',
   emits: 'SeriesBatch',
   config: seriesIndexSinkConfig,

@@ -29,6 +29,24 @@ export const httpRemoteWrite = defineSource({
   kind: 'source',
   type: 'http_remote_write',
   summary: 'Takes Prometheus remote-write 1.0 and 2.0 requests over HTTP and answers once the data is acknowledged downstream.',
+  stability: 'stable',
+  examples: [
+    {
+      title: 'The remote-write edge on its default path',
+      yaml: `
+        source:
+          type: http_remote_write
+          path: /api/v1/write`,
+    },
+    {
+      title: 'Answer 429 when full, for senders set to retry it (Prometheus: retry_on_http_429)',
+      yaml: `
+        source:
+          type: http_remote_write
+          overload_status: 429
+          retry_after: 2s`,
+    },
+  ],
   emits: 'WriteRequest',
   config: httpRemoteWriteConfig,
   create(config, ctx) {

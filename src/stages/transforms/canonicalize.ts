@@ -26,6 +26,22 @@ export const canonicalize = defineProcessor({
   kind: 'transform',
   type: 'canonicalize',
   summary: 'Sorts and validates labels, drops empty values, and gives each series its canonical key and 64-bit hash.',
+  stability: 'stable',
+  examples: [
+    {
+      title: 'Prometheus 2 name rules; a request with invalid series is answered 400 naming them',
+      yaml: `
+        - type: canonicalize`,
+    },
+    {
+      title: 'Prometheus 3 UTF-8 names; invalid series are counted and dropped, the request succeeds',
+      yaml: `
+        - type: canonicalize
+          name_validation: utf8
+          on_invalid: drop
+          max_labels_per_series: 48`,
+    },
+  ],
   accepts: 'WriteRequest',
   emits: 'SeriesBatch',
   config: canonicalizeConfig,

@@ -16,6 +16,14 @@ export const decodeSeriesEvents = defineProcessor({
   kind: 'transform',
   type: 'decode_series_events',
   summary: 'Turns Kafka records of weir.v1.IndexEvents back into series batches; undecodable records (and series whose hash does not match) are logged and skipped.',
+  stability: 'stable',
+  examples: [
+    {
+      title: 'Right after a kafka source reading series events',
+      yaml: `
+        - type: decode_series_events`,
+    },
+  ],
   accepts: 'KafkaRecords',
   emits: 'SeriesBatch',
   config: decodeSeriesEventsConfig,

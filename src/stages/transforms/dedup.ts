@@ -46,6 +46,24 @@ export const dedup = defineProcessor({
   kind: 'transform',
   type: 'dedup',
   summary: 'Drops series already dispatched recently, checking the dedup tiers in order; marks them seen only after the sink acknowledged them.',
+  stability: 'stable',
+  examples: [
+    {
+      title: 'Two tiers: in process first, then Redis shared by every ingest instance',
+      yaml: `
+        - type: dedup
+          tiers: [recent_series, shared_series]
+          refresh_after: 30m
+          runtime:
+            concurrency: 32   # batches waiting on Redis at once: a lookup is a round trip, not CPU`,
+    },
+    {
+      title: 'One instance: the in-process tier alone',
+      yaml: `
+        - type: dedup
+          tiers: [recent_series]`,
+    },
+  ],
   accepts: 'SeriesBatch',
   emits: 'SeriesBatch',
   config: dedupConfig,

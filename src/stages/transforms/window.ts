@@ -24,6 +24,16 @@ export const window = defineProcessor({
   kind: 'transform',
   type: 'window',
   summary: 'Gathers series batches into windows by count, bytes or time, so the sink writes one large batch per transaction.',
+  stability: 'stable',
+  examples: [
+    {
+      title: 'Windows of about 1,000 series, at most a second old, for one index transaction each',
+      yaml: `
+        - type: window
+          max_series: 1000
+          max_wait: 1s`,
+    },
+  ],
   mode: 'stream',
   accepts: 'SeriesBatch',
   emits: 'SeriesBatch',

@@ -50,6 +50,20 @@ export const kafkaSink = defineProcessor({
   kind: 'sink',
   type: 'kafka_series',
   summary: 'Produces new series and metadata as weir.v1.IndexEvents, one message per partition per batch (a series goes to its hash\'s partition), with acks=all; the batch is acknowledged when Kafka acknowledged it.',
+  stability: 'stable',
+  examples: [
+    {
+      title: 'New series to Kafka, many batches in flight at once',
+      yaml: `
+        - type: kafka_series
+          kafka: cluster
+          topic: \${WEIR_SERIES_TOPIC:-weir.series}
+          compression: gzip
+          runtime:
+            concurrency: 16
+            timeout: 20s`,
+    },
+  ],
   accepts: 'SeriesBatch',
   emits: 'SeriesBatch',
   config: kafkaSinkConfig,

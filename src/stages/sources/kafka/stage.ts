@@ -40,6 +40,30 @@ export const kafkaSource = defineSource({
   kind: 'source',
   type: 'kafka',
   summary: 'Consumes a topic in a consumer group; commits offsets only after the pipeline acknowledged the records, and pauses partitions while the pipeline is full.',
+  stability: 'stable',
+  examples: [
+    {
+      title: 'The indexer: a consumer group reading series events from the start of the topic',
+      yaml: `
+        source:
+          type: kafka
+          kafka: cluster
+          topic: \${WEIR_SERIES_TOPIC:-weir.series}
+          group_id: weir-indexer
+          start_from: earliest`,
+    },
+    {
+      title: 'A backfill: read from a point in time up to the end as of the start, then stop',
+      yaml: `
+        source:
+          type: kafka
+          kafka: cluster
+          topic: weir.series
+          group_id: weir-backfill
+          start_from: "2026-11-20T00:00:00Z"
+          stop_at: end`,
+    },
+  ],
   emits: 'KafkaRecords',
   config: kafkaSourceConfig,
   create(config, ctx) {
