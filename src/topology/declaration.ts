@@ -95,6 +95,16 @@ export interface ProcessorDeclaration<S extends z.ZodType = z.ZodType> extends D
 
 export type StageDeclaration = SourceDeclaration | ProcessorDeclaration;
 
+/** Whether a step that takes `accepts` may follow one that emits `emits` (`any` fits everything). */
+export function payloadsFit(emits: string, accepts: string): boolean {
+  return emits === 'any' || accepts === 'any' || emits === accepts;
+}
+
+/** What a step passes on, given what reached it (`same`: its input type). */
+export function payloadAfter(step: ProcessorDeclaration, emits: string): string {
+  return step.emits === 'same' ? emits : step.emits;
+}
+
 export interface ResourceContext {
   name: string;
   logger: Logger;

@@ -1,5 +1,5 @@
 import { parseDocument } from 'yaml';
-import type { DeclarationExample, ProcessorDeclaration, ResourceDeclaration, SourceDeclaration } from './declaration.js';
+import { payloadAfter, payloadsFit, type DeclarationExample, type ProcessorDeclaration, type ResourceDeclaration, type SourceDeclaration } from './declaration.js';
 import type { Registry } from './registry.js';
 import { resourceRefsOf } from './resource-ref.js';
 
@@ -54,13 +54,12 @@ export function exampleEntry(kind: Declaration['kind'], yaml: string): { name?: 
 
 /** The shortest chain from a source through steps to one that emits `type`, as the lint checks stage order. */
 function leadInto(registry: Registry, type: string): Array<SourceDeclaration | ProcessorDeclaration> {
-  const fits = (emits: string, accepts: string) => emits === 'any' || accepts === 'any' || emits === accepts;
   let chains = [...registry.sources.values()].map((s) => ({ chain: [s] as Array<SourceDeclaration | ProcessorDeclaration>, emits: s.emits }));
   for (let length = 1; length <= registry.processors.size + 1; length++) {
-    const done = chains.find((c) => fits(c.emits, type));
+    const done = chains.find((c) => payloadsFit(c.emits, type));
     if (done) return done.chain;
     chains = chains.flatMap((c) =>
-      [...registry.processors.values()].filter((p) => fits(c.emits, p.accepts)).map((p) => ({ chain: [...c.chain, p], emits: p.emits === 'same' ? c.emits : p.emits })),
+      [...registry.processors.values()].filter((p) => payloadsFit(c.emits, p.accepts)).map((p) => ({ chain: [...c.chain, p], emits: payloadAfter(p, c.emits) })),
     );
   }
   throw new Error(`no source leads to a step that emits ${type}`);

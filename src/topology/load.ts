@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import type { ProcessorDeclaration, ResourceDeclaration, SourceDeclaration } from './declaration.js';
+import { payloadAfter, payloadsFit, type ProcessorDeclaration, type ResourceDeclaration, type SourceDeclaration } from './declaration.js';
 import { interpolateEnv } from './interpolate.js';
 import type { Registry } from './registry.js';
 import { identifier, pipelineOptionsSchema, runtimeSchema, type RuntimeConfig } from './runtime-schema.js';
@@ -175,10 +175,10 @@ class TopologyValidator {
     let emits = source.declaration.emits;
     steps.forEach((step, i) => {
       const accepts = step.declaration.accepts;
-      if (accepts !== 'any' && emits !== 'any' && accepts !== emits) {
+      if (!payloadsFit(emits, accepts)) {
         this.add([...path, 'steps', i, 'type'], `${step.type} takes ${accepts}, but the step before it emits ${emits}`);
       }
-      emits = step.declaration.emits === 'same' ? emits : step.declaration.emits;
+      emits = payloadAfter(step.declaration, emits);
     });
   }
 
