@@ -1,4 +1,7 @@
-import { RESP, type RespReplies } from './resp-connection.js';
+import { RESP, type RespReplies } from './resp-replies.js';
+
+/** RESP written as text, one byte per character (\x00..\xff). */
+export const bytes = (s: string) => Buffer.from(s, 'latin1');
 
 /** Every value of `r` in reading order, written so a test can compare it at a glance. */
 export function showReplies(r: RespReplies): string[] {
