@@ -1,8 +1,9 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DownstreamError } from '../../errors.js';
-import { encodeCommand, RespConnection, type RespConnectionOptions } from './resp-connection.js';
+import { RespConnection, type RespConnectionOptions } from './resp-connection.js';
 import { RESP, type RespReplies } from './resp-replies.js';
+import { encodeCommand } from './resp-writer.js';
 import { bytes, showReplies } from './resp.test-support.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -187,15 +188,6 @@ const pipeline = (...commands: string[][]) => Buffer.concat(commands.map((args) 
 afterEach(async () => {
   for (const conn of connections.splice(0)) conn.close();
   for (const server of servers.splice(0)) await server.stop();
-});
-
-// ---------------------------------------------------------------------------------------------
-
-describe('encodeCommand', () => {
-  it('writes an array of bulk strings, UTF-8 and bytes as given', () => {
-    expect(encodeCommand(['SET', 'k', 'é']).toString('latin1')).toBe('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\n\xc3\xa9\r\n');
-    expect(encodeCommand([Buffer.from([0, 13, 10])])).toEqual(Buffer.concat([bytes('*1\r\n$3\r\n'), Buffer.from([0, 13, 10]), bytes('\r\n')]));
-  });
 });
 
 // ---------------------------------------------------------------------------------------------

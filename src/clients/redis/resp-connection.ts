@@ -4,7 +4,7 @@ import tls from 'node:tls';
 import { DownstreamError } from '../../errors.js';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 import { INCOMPLETE, MALFORMED, ParsedValues, RESP, type RespReplies } from './resp-replies.js';
-import { RespWriter } from './resp-writer.js';
+import { encodeCommand } from './resp-writer.js';
 
 export type ConnectionStatus = 'connecting' | 'ready' | 'reconnecting' | 'closed';
 
@@ -234,14 +234,4 @@ export class RespConnection extends EventEmitter {
   private failWaiting(err: Error): void {
     for (const waiting of this.waiting.splice(0)) waiting.reject(err);
   }
-}
-
-/** One command as RESP (for the rare ones; the hot path writes its own with RespWriter). */
-export function encodeCommand(args: ReadonlyArray<string | Buffer>): Buffer {
-  const bytes = args.map((arg) => (typeof arg === 'string' ? Buffer.from(arg, 'utf8') : arg));
-  // Per argument its bytes and a header of at most 14 (`$` 11 digits CRLF) plus CRLF.
-  const out = new RespWriter(16 + bytes.reduce((n, b) => n + b.length + 16, 0));
-  out.header(RESP.array, bytes.length);
-  for (const b of bytes) out.bulk(b, 0, b.length);
-  return out.done();
 }
