@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DownstreamError } from '../../errors.js';
+import { defaultReply, FakeRedis } from './fake-resp-server.test-support.js';
 import { RespConnection, type RespConnectionOptions } from './resp-connection.js';
 import { RESP, type RespReplies } from './resp-replies.js';
 import { encodeCommand } from './resp-writer.js';
@@ -34,112 +35,6 @@ async function until(condition: () => boolean, ms: number, what: string): Promis
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
     await sleep(2);
-  }
-}
-
-interface FakeConn {
-  index: number;
-  socket: net.Socket;
-  /** Commands received so far, decoded. */
-  commands: string[][];
-  pending: Buffer;
-  closed: boolean;
-  /**
-   * Whether the client's handshake is in: it ends with the first PING on the connection (AUTH,
-   * SELECT, CLIENT SETNAME before it as the URL asks), the client sends nothing else before ready,
-   * so commands after it are the caller's. Still false while `onCommand` sees that PING.
-   */
-  handshaken: boolean;
-}
-
-type Reply = string | Buffer | undefined;
-
-/**
- * A scripted stand-in for redis-server: it decodes the commands it receives (its own small
- * decoder, not the client's parser) and answers each with what `onCommand` returns (nothing for
- * undefined).
- */
-class FakeRedis {
-  readonly conns: FakeConn[] = [];
-  onCommand: (command: string[], conn: FakeConn) => Reply = defaultReply;
-  onConnection: (conn: FakeConn) => void = () => undefined;
-  private constructor(
-    private readonly server: net.Server,
-    readonly port: number,
-  ) {}
-
-  static async start(): Promise<FakeRedis> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const fake = new FakeRedis(server, (server.address() as net.AddressInfo).port);
-    server.on('connection', (socket) => fake.accept(socket));
-    return fake;
-  }
-
-  url(rest = ''): string {
-    return rest.includes('@') ? `redis://${rest.replace('@', `@127.0.0.1:${this.port}`)}` : `redis://127.0.0.1:${this.port}${rest}`;
-  }
-
-  async stop(): Promise<void> {
-    for (const conn of this.conns) conn.socket.destroy();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  private accept(socket: net.Socket): void {
-    socket.setNoDelay(true);
-    const conn: FakeConn = { index: this.conns.length, socket, commands: [], pending: Buffer.alloc(0), closed: false, handshaken: false };
-    this.conns.push(conn);
-    socket.on('error', () => undefined);
-    socket.on('close', () => (conn.closed = true));
-    socket.on('data', (chunk: Buffer) => {
-      conn.pending = Buffer.concat([conn.pending, chunk]);
-      for (let command = takeCommand(conn); command; command = takeCommand(conn)) {
-        conn.commands.push(command);
-        const reply = this.onCommand(command, conn);
-        if (reply !== undefined && !socket.destroyed) socket.write(reply);
-        if (command[0].toUpperCase() === 'PING') conn.handshaken = true;
-      }
-    });
-    this.onConnection(conn);
-  }
-}
-
-/** One complete `*N $len bytes ...` command off the front of `conn.pending`, or undefined. */
-function takeCommand(conn: FakeConn): string[] | undefined {
-  const buf = conn.pending;
-  const line = (from: number): [string, number] | undefined => {
-    const cr = buf.indexOf('\r\n', from, 'latin1');
-    return cr < 0 ? undefined : [buf.toString('latin1', from, cr), cr + 2];
-  };
-  const head = line(0);
-  if (!head) return undefined;
-  if (head[0][0] !== '*') throw new Error(`fake redis: not a command: ${JSON.stringify(head[0])}`);
-  let pos = head[1];
-  const args: string[] = [];
-  for (let i = 0; i < Number(head[0].slice(1)); i++) {
-    const len = line(pos);
-    if (!len) return undefined;
-    const n = Number(len[0].slice(1));
-    if (len[1] + n + 2 > buf.length) return undefined;
-    args.push(buf.toString('latin1', len[1], len[1] + n));
-    pos = len[1] + n + 2;
-  }
-  conn.pending = buf.subarray(pos);
-  return args;
-}
-
-function defaultReply(command: string[]): Reply {
-  switch (command[0].toUpperCase()) {
-    case 'AUTH':
-    case 'SELECT':
-    case 'CLIENT':
-      return '+OK\r\n';
-    case 'PING':
-      return '+PONG\r\n';
-    case 'ECHO':
-      return `$${Buffer.byteLength(command[1], 'latin1')}\r\n${command[1]}\r\n`;
-    default:
-      return `-ERR unknown command '${command[0]}'\r\n`;
   }
 }
 
