@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseReplies, type RespReplies } from '../clients/redis/resp-connection.js';
+import { parseReplies, type RespReplies } from '../clients/redis/resp-replies.js';
 import { decodeCommands } from '../clients/redis/resp.test-support.js';
 import { DownstreamError } from '../errors.js';
 import { silentLogger } from '../logger.js';

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { readInteger, RESP, type RespReplies } from '../clients/redis/resp-connection.js';
+import { readInteger, RESP, type RespReplies } from '../clients/redis/resp-replies.js';
 import { DownstreamError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { setsLifetime, type BucketLayout, type Grouped } from './bucket-layout.js';

@@ -1,7 +1,8 @@
 import { register as defaultRegistry, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { duration } from '../config/units.js';
-import { redact, RespConnection } from '../clients/redis/resp-connection.js';
+import { redact } from '../clients/redis/redis-url.js';
+import { RespConnection } from '../clients/redis/resp-connection.js';
 import { BucketLayout, TARGET_BUCKET_FILL } from '../dedup/bucket-layout.js';
 import { dedupTierMetrics, RedisDedupTier } from '../dedup/redis-tier.js';
 import type { DedupTier } from '../dedup/tier.js';

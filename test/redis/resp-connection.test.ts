@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { encodeCommand, RESP, RespConnection, type RespConnectionOptions, type RespReplies } from '../../src/clients/redis/resp-connection.js';
+import { RespConnection, type RespConnectionOptions } from '../../src/clients/redis/resp-connection.js';
+import { RESP, type RespReplies } from '../../src/clients/redis/resp-replies.js';
+import { encodeCommand } from '../../src/clients/redis/resp-writer.js';
 import { showReplies } from '../../src/clients/redis/resp.test-support.js';
 import { DownstreamError } from '../../src/errors.js';
 import { ThrowawayRedis, waitFor } from './support.js';

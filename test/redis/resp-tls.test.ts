@@ -10,6 +10,7 @@ import { freePort, ThrowawayRedis, waitFor } from './support.js';
 
 const run = promisify(execFile);
 const CONNECTION_MODULE = fileURLToPath(new URL('../../src/clients/redis/resp-connection.ts', import.meta.url));
+const WRITER_MODULE = fileURLToPath(new URL('../../src/clients/redis/resp-writer.ts', import.meta.url));
 
 /**
  * rediss:// against a redis-server with TLS on, a certificate of our own (openssl) for localhost.
@@ -40,7 +41,8 @@ describe('RespConnection over TLS (rediss://)', () => {
     const script = join(dir, 'client.mts'); // .mts: an ES module wherever it lies (top-level await)
     await writeFile(
       script,
-      `import { RespConnection, encodeCommand } from ${JSON.stringify(CONNECTION_MODULE)};
+      `import { RespConnection } from ${JSON.stringify(CONNECTION_MODULE)};
+import { encodeCommand } from ${JSON.stringify(WRITER_MODULE)};
 const conn = new RespConnection({ url: 'rediss://localhost:${tlsPort}/2', name: 'weir:tls', connectTimeout: 5000, socketTimeout: 5000 });
 conn.on('error', (err) => console.error(err.message));
 await new Promise((resolve) => conn.once('ready', resolve));

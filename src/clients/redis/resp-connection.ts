@@ -2,93 +2,9 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { DownstreamError } from '../../errors.js';
-import { RespWriter } from './resp-writer.js';
-
-/**
- * A Redis connection that sends pipelines its caller encoded (RESP2) and hands back the replies as
- * offsets into the bytes read. Made for the dedup tier's hot path: ioredis spends ~15 µs of CPU per
- * series on a pipeline of one HGET and one HSET per series (a Command object, a promise and a
- * parsed reply each); writing the same commands into one Buffer and reading the replies in place
- * costs about 1.5 (grouping the hashes included). It does what the tier needs and no more: AUTH, SELECT, CLIENT SETNAME, TLS,
- * reconnecting with backoff, dropping a connection that stops answering. No offline queue: a
- * pipeline sent while not connected fails at once (a late dedup answer is worth nothing).
- */
-
-export interface RedisTarget {
-  host: string;
-  port: number;
-  tls: boolean;
-  username?: string;
-  password?: string;
-  db: number;
-}
-
-/** `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS (ioredis' reading of the same URL). */
-export function parseRedisUrl(url: string): RedisTarget {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(`not a Redis URL: ${redact(url)}`);
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new Error(`not a Redis URL (redis:// or rediss://): ${redact(url)}`);
-  const path = parsed.pathname.replace(/^\//, '');
-  if (path !== '' && !/^\d+$/.test(path)) throw new Error(`Redis URL: the path must be a database number, not "${path}"`);
-  // ioredis read options from the query (?db=, ?password=); silently ignoring them would connect elsewhere.
-  if (parsed.search !== '' || parsed.hash !== '') throw new Error(`Redis URL: options after ? or # are not supported (put the database in the path): ${redact(url)}`);
-  return {
-    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
-    port: parsed.port ? Number(parsed.port) : 6379,
-    tls: parsed.protocol === 'rediss:',
-    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
-    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
-    db: path === '' ? 0 : Number(path),
-  };
-}
-
-/** A URL with its credentials masked, for logs. */
-export function redact(url: string): string {
-  // Up to the last @ anywhere: a password may hold a raw @, / ? or #, and a log line must show none of it.
-  return url.replace(/\/\/.*@/s, '//***@');
-}
-
-/** RESP type bytes. */
-export const RESP = { simple: 0x2b, error: 0x2d, integer: 0x3a, bulk: 0x24, array: 0x2a } as const;
-
-/**
- * The replies to one pipeline as a flat list of values in reading order: each top-level reply,
- * an array's elements right after the array's own value. Per value its type byte and:
- * simple/error/integer/bulk: `start`..`end` in `data` (a nil bulk: both -1);
- * array: `start` = its element count (-1 for a nil array), `end` unused.
- */
-export class RespReplies {
-  constructor(
-    readonly data: Buffer,
-    readonly types: Uint8Array,
-    readonly starts: Int32Array,
-    readonly ends: Int32Array,
-    readonly values: number,
-  ) {}
-
-  /** Value `i` as an integer (an integer reply), or NaN. */
-  integer(i: number): number {
-    if (this.types[i] !== RESP.integer) return NaN;
-    return readInteger(this.data, this.starts[i], this.ends[i]);
-  }
-
-  /** The index of the value after value `i` and, for an array, all its elements (nested too). */
-  next(i: number): number {
-    if (this.types[i] !== RESP.array) return i + 1;
-    let v = i + 1;
-    for (let e = 0; e < this.starts[i]; e++) v = this.next(v);
-    return v;
-  }
-
-  /** Value `i` as text (an error's message, a status), '' for nil or an array. */
-  text(i: number): string {
-    return this.starts[i] < 0 || this.types[i] === RESP.array ? '' : this.data.toString('latin1', this.starts[i], this.ends[i]);
-  }
-}
+import { parseRedisUrl, type RedisTarget } from './redis-url.js';
+import { INCOMPLETE, MALFORMED, ParsedValues, RESP, type RespReplies } from './resp-replies.js';
+import { encodeCommand } from './resp-writer.js';
 
 export type ConnectionStatus = 'connecting' | 'ready' | 'reconnecting' | 'closed';
 
@@ -111,9 +27,19 @@ interface Waiting {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Our own inbox starts at this size (above Buffer's pool: never a slice of a shared one). */
+const MIN_INBOX_BYTES = 64 * 1024;
 const defaultRetryDelay = (attempt: number) => Math.min(50 * 2 ** attempt, 1000) + Math.floor(Math.random() * 100);
 
 /**
+ * A Redis connection that sends pipelines its caller encoded (RESP2) and hands back the replies as
+ * offsets into the bytes read. Made for the dedup tier's hot path: ioredis spends ~15 µs of CPU per
+ * series on a pipeline of one HGET and one HSET per series (a Command object, a promise and a
+ * parsed reply each); writing the same commands into one Buffer and reading the replies in place
+ * costs about 1.5 (grouping the hashes included). It does what the tier needs and no more: AUTH, SELECT, CLIENT SETNAME, TLS,
+ * reconnecting with backoff, dropping a connection that stops answering. No offline queue: a
+ * pipeline sent while not connected fails at once (a late dedup answer is worth nothing).
+ *
  * Events: `ready` (connected and handshaken), `close` (the connection ended; a reconnect follows
  * unless `close()` was called), `error` (why a connection failed or ended).
  */
@@ -267,20 +193,16 @@ export class RespConnection extends EventEmitter {
       const head = this.waiting[0];
       const parsed = this.parsed;
       const unread = this.inbox.subarray(this.start, this.end);
-      while (parsed.topLevel < head.replies) {
-        const next = parseValue(unread, parsed.end, parsed, 0);
-        if (next === INCOMPLETE) return;
-        if (next === MALFORMED) {
-          socket.destroy(new Error('redis: malformed reply'));
-          return;
-        }
-        parsed.end = next;
-        parsed.topLevel++;
+      const end = parsed.parseUntil(unread, head.replies);
+      if (end === INCOMPLETE) return;
+      if (end === MALFORMED) {
+        socket.destroy(new Error('redis: malformed reply'));
+        return;
       }
       this.waiting.shift();
       this.parsed = new ParsedValues();
-      this.start += parsed.end;
-      head.resolve(parsed.replies(unread.subarray(0, parsed.end)));
+      this.start += end;
+      head.resolve(parsed.replies(unread.subarray(0, end)));
     }
     if (this.start < this.end) socket.destroy(new Error('redis: a reply nothing asked for'));
   }
@@ -312,136 +234,4 @@ export class RespConnection extends EventEmitter {
   private failWaiting(err: Error): void {
     for (const waiting of this.waiting.splice(0)) waiting.reject(err);
   }
-}
-
-/** The first `replies` replies in `data`, which must hold them all (for tests and fakes). */
-export function parseReplies(data: Buffer, replies: number): RespReplies {
-  const parsed = new ParsedValues();
-  while (parsed.topLevel < replies) {
-    const next = parseValue(data, parsed.end, parsed, 0);
-    if (next < 0) throw new Error(next === INCOMPLETE ? `redis: ${parsed.topLevel} of ${replies} replies complete` : 'redis: malformed reply');
-    parsed.end = next;
-    parsed.topLevel++;
-  }
-  return parsed.replies(data.subarray(0, parsed.end));
-}
-
-/** One command as RESP (for the rare ones; the hot path writes its own with RespWriter). */
-export function encodeCommand(args: ReadonlyArray<string | Buffer>): Buffer {
-  const bytes = args.map((arg) => (typeof arg === 'string' ? Buffer.from(arg, 'utf8') : arg));
-  // Per argument its bytes and a header of at most 14 (`$` 11 digits CRLF) plus CRLF.
-  const out = new RespWriter(16 + bytes.reduce((n, b) => n + b.length + 16, 0));
-  out.header(RESP.array, bytes.length);
-  for (const b of bytes) out.bulk(b, 0, b.length);
-  return out.done();
-}
-
-const INCOMPLETE = -1;
-const MALFORMED = -2;
-/** Arrays nest this deep at most (Redis' own replies: 2 or 3); deeper is malformed, not a stack overflow. */
-const MAX_DEPTH = 16;
-/** Our own inbox starts at this size (above Buffer's pool: never a slice of a shared one). */
-const MIN_INBOX_BYTES = 64 * 1024;
-
-/** The values of one pipeline's replies parsed so far (growable columns). */
-class ParsedValues {
-  types = new Uint8Array(64);
-  starts = new Int32Array(64);
-  ends = new Int32Array(64);
-  count = 0;
-  /** Top-level replies complete, and where the next one starts. */
-  topLevel = 0;
-  end = 0;
-
-  push(type: number, start: number, end: number): void {
-    if (this.count === this.types.length) {
-      const grow = <T extends Uint8Array | Int32Array>(a: T, make: (n: number) => T): T => {
-        const b = make(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.types = grow(this.types, (n) => new Uint8Array(n));
-      this.starts = grow(this.starts, (n) => new Int32Array(n));
-      this.ends = grow(this.ends, (n) => new Int32Array(n));
-    }
-    this.types[this.count] = type;
-    this.starts[this.count] = start;
-    this.ends[this.count] = end;
-    this.count++;
-  }
-
-  replies(data: Buffer): RespReplies {
-    return new RespReplies(data, this.types, this.starts, this.ends, this.count);
-  }
-}
-
-/**
- * Parses the value at `pos` into `out`; returns where the next one starts, INCOMPLETE when `buf`
- * ends first (nothing of it is kept), or MALFORMED.
- */
-function parseValue(buf: Buffer, pos: number, out: ParsedValues, depth: number): number {
-  if (pos >= buf.length) return INCOMPLETE;
-  const type = buf[pos];
-  // A loop, not indexOf: lines here are a few bytes, shorter than a native call costs.
-  let lf = pos + 1;
-  while (lf < buf.length && buf[lf] !== 0x0a) lf++;
-  if (lf === buf.length) return INCOMPLETE;
-  if (buf[lf - 1] !== 0x0d) return MALFORMED;
-  const lineEnd = lf - 1;
-  switch (type) {
-    case RESP.simple:
-    case RESP.error:
-    case RESP.integer:
-      out.push(type, pos + 1, lineEnd);
-      return lf + 1;
-    case RESP.bulk: {
-      const length = readInteger(buf, pos + 1, lineEnd);
-      if (Number.isNaN(length) || length < -1) return MALFORMED;
-      if (length === -1) {
-        out.push(type, -1, -1);
-        return lf + 1;
-      }
-      const end = lf + 1 + length;
-      if (end + 2 > buf.length) return INCOMPLETE;
-      if (buf[end] !== 0x0d || buf[end + 1] !== 0x0a) return MALFORMED;
-      out.push(type, lf + 1, end);
-      return end + 2;
-    }
-    case RESP.array: {
-      const elements = readInteger(buf, pos + 1, lineEnd);
-      if (Number.isNaN(elements) || elements < -1 || (elements > 0 && depth === MAX_DEPTH)) return MALFORMED;
-      const mark = out.count;
-      out.push(type, elements, 0);
-      let next = lf + 1;
-      for (let i = 0; i < elements; i++) {
-        next = parseValue(buf, next, out, depth + 1);
-        if (next < 0) {
-          out.count = mark;
-          return next;
-        }
-      }
-      return next;
-    }
-    default:
-      return MALFORMED;
-  }
-}
-
-/** A decimal integer (optionally negative) in `buf[start..end)`, NaN if it is not one. */
-export function readInteger(buf: Buffer, start: number, end: number): number {
-  if (start >= end) return NaN;
-  let negative = false;
-  let i = start;
-  if (buf[i] === 0x2d) {
-    negative = true;
-    i++;
-    if (i === end) return NaN;
-  }
-  let value = 0;
-  for (; i < end; i++) {
-    const digit = buf[i] - 0x30;
-    if (digit < 0 || digit > 9) return NaN;
-    value = value * 10 + digit;
-  }
-  return negative ? -value : value;
 }

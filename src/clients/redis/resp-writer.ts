@@ -1,3 +1,5 @@
+import { RESP } from './resp-replies.js';
+
 /**
  * Writes RESP into a buffer sized up front: the caller bounds its output (an overflow throws in
  * `done`, never sends a cut command). Byte loops throughout: hot-path commands are short.
@@ -64,4 +66,14 @@ export class RespWriter {
     if (n >= 10) this.digits(Math.floor(n / 10));
     this.out[this.at++] = 0x30 + (n % 10);
   }
+}
+
+/** One command as RESP (for the rare ones; the hot path writes its own with RespWriter). */
+export function encodeCommand(args: ReadonlyArray<string | Buffer>): Buffer {
+  const bytes = args.map((arg) => (typeof arg === 'string' ? Buffer.from(arg, 'utf8') : arg));
+  // Per argument its bytes and a header of at most 14 (`$` 11 digits CRLF) plus CRLF.
+  const out = new RespWriter(16 + bytes.reduce((n, b) => n + b.length + 16, 0));
+  out.header(RESP.array, bytes.length);
+  for (const b of bytes) out.bulk(b, 0, b.length);
+  return out.done();
 }
