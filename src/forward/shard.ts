@@ -27,9 +27,13 @@ export interface ShardObserver {
   failingChanged(failing: boolean): void;
 }
 
-interface Queued {
-  series: SeriesSamples;
-  ticket: BatchTicket;
+/** One request's worth: its series, and how many of their samples each ticket gets back. */
+interface Batch {
+  series: SeriesSamples[];
+  samples: number;
+  /** Consecutive pieces of one enqueued batch share an entry (a batch's series mostly sit together). */
+  tickets: BatchTicket[];
+  counts: number[];
 }
 
 /**
@@ -39,7 +43,11 @@ interface Queued {
  * `batchSendDeadlineMs`, or at once when the shard is draining.
  */
 export class Shard {
-  private readonly queue: Queued[] = [];
+  // Two parallel arrays, not an object per piece: a piece is usually one series of one sample.
+  private readonly queuedSeries: SeriesSamples[] = [];
+  private readonly queuedTickets: BatchTicket[] = [];
+  /** Samples per piece, so taking a batch need not touch each series object again. */
+  private readonly queuedCounts: number[] = [];
   private head = 0;
   private queuedSamples = 0;
   private running = false;
@@ -61,7 +69,9 @@ export class Shard {
 
   /** Queues a piece of at most `maxSamplesPerSend` samples; the caller checked `hasRoomFor`. */
   push(series: SeriesSamples, ticket: BatchTicket): void {
-    this.queue.push({ series, ticket });
+    this.queuedSeries.push(series);
+    this.queuedTickets.push(ticket);
+    this.queuedCounts.push(series.samples.length);
     this.queuedSamples += series.samples.length;
     if (!this.running) void this.run();
     else if (this.queuedSamples >= this.settings.maxSamplesPerSend) this.wake?.();
@@ -86,8 +96,7 @@ export class Shard {
     this.running = true;
     while (this.queuedSamples > 0) {
       if (this.queuedSamples < this.settings.maxSamplesPerSend && !this.draining) await this.fullOrDeadline();
-      const { series, tickets, samples } = this.take();
-      await this.deliver(series, tickets, samples);
+      await this.deliver(this.take());
     }
     this.running = false;
     const idle = this.idleWaiters;
@@ -108,76 +117,94 @@ export class Shard {
   }
 
   /** Takes up to `maxSamplesPerSend` samples off the queue, splitting the last piece if need be. */
-  private take(): { series: SeriesSamples[]; tickets: BatchTicket[]; samples: number } {
-    const series: SeriesSamples[] = [];
-    const tickets: BatchTicket[] = [];
-    let samples = 0;
+  private take(): Batch {
+    const batch: Batch = { series: [], samples: 0, tickets: [], counts: [] };
     const max = this.settings.maxSamplesPerSend;
-    while (this.head < this.queue.length && samples < max) {
-      const next = this.queue[this.head];
-      const room = max - samples;
-      if (next.series.samples.length <= room) {
-        series.push(next.series);
-        samples += next.series.samples.length;
+    const queued = this.queuedSeries;
+    while (this.head < queued.length && batch.samples < max) {
+      const next = queued[this.head];
+      const count = this.queuedCounts[this.head];
+      const ticket = this.queuedTickets[this.head];
+      const room = max - batch.samples;
+      let taken: number;
+      if (count <= room) {
+        batch.series.push(next);
+        taken = count;
         this.head++;
       } else {
-        series.push({ ...next.series, samples: next.series.samples.slice(0, room) });
-        next.series = { ...next.series, samples: next.series.samples.slice(room) };
-        samples += room;
+        batch.series.push({ ...next, samples: next.samples.slice(0, room) });
+        queued[this.head] = { ...next, samples: next.samples.slice(room) };
+        this.queuedCounts[this.head] = count - room;
+        taken = room;
       }
-      tickets.push(next.ticket);
+      batch.samples += taken;
+      const last = batch.tickets.length - 1;
+      if (last >= 0 && batch.tickets[last] === ticket) batch.counts[last] += taken;
+      else {
+        batch.tickets.push(ticket);
+        batch.counts.push(taken);
+      }
     }
-    if (this.head === this.queue.length) {
-      this.queue.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
-    }
-    this.queuedSamples -= samples;
+    this.compact();
+    this.queuedSamples -= batch.samples;
     const waiting = this.roomWaiters;
     this.roomWaiters = [];
     for (const resolve of waiting) resolve();
-    return { series, tickets, samples };
+    return batch;
+  }
+
+  /** Drops the taken pieces from the front of the queue, now and then rather than per take. */
+  private compact(): void {
+    if (this.head === this.queuedSeries.length) {
+      this.queuedSeries.length = 0;
+      this.queuedTickets.length = 0;
+      this.queuedCounts.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queuedSeries.length) {
+      this.queuedSeries.splice(0, this.head);
+      this.queuedTickets.splice(0, this.head);
+      this.queuedCounts.splice(0, this.head);
+      this.head = 0;
+    }
   }
 
   /** Sends one request until it gets a 2xx, or hands it to the failure callback. */
-  private async deliver(series: SeriesSamples[], tickets: BatchTicket[], samples: number): Promise<void> {
+  private async deliver(batch: Batch): Promise<void> {
     let body: Uint8Array;
     try {
-      body = this.settings.encode(series);
+      body = this.settings.encode(batch.series);
     } catch (err) {
-      this.observer.finished(samples, 0, false);
-      return this.handOver(series, tickets, err);
+      this.observer.finished(batch.samples, 0, false);
+      return this.handOver(batch, err);
     }
     for (let failures = 1; ; failures++) {
       const started = performance.now();
       try {
         await this.settings.send(body);
-        this.observer.finished(samples, (performance.now() - started) / 1000, true);
+        this.observer.finished(batch.samples, (performance.now() - started) / 1000, true);
         this.setFailing(false);
-        for (let i = 0; i < series.length; i++) tickets[i].finish(series[i].samples.length);
+        finishTickets(batch);
         return;
       } catch (err) {
         if (!isRetriable(err) || failures > this.settings.retry.maxRetries) {
-          this.observer.finished(samples, (performance.now() - started) / 1000, false);
+          this.observer.finished(batch.samples, (performance.now() - started) / 1000, false);
           // A refusal means the receiver is up; running out of retries does not.
           if (!isRetriable(err)) this.setFailing(false);
-          return this.handOver(series, tickets, err);
+          return this.handOver(batch, err);
         }
         this.setFailing(true);
-        this.observer.retrying(samples);
+        this.observer.retrying(batch.samples);
         await sleep(this.retryDelayMs(err, failures));
       }
     }
   }
 
-  private async handOver(series: SeriesSamples[], tickets: BatchTicket[], error: unknown): Promise<void> {
+  private async handOver(batch: Batch, error: unknown): Promise<void> {
     try {
-      await this.settings.onPermanentFailure({ series, error });
-      for (let i = 0; i < series.length; i++) tickets[i].finish(series[i].samples.length);
+      await this.settings.onPermanentFailure({ series: batch.series, error });
+      finishTickets(batch);
     } catch (handoverError) {
-      for (const ticket of tickets) ticket.fail(handoverError);
+      for (const ticket of batch.tickets) ticket.fail(handoverError);
     }
   }
 
@@ -192,6 +219,10 @@ export class Shard {
     this.failing = failing;
     this.observer.failingChanged(failing);
   }
+}
+
+function finishTickets(batch: Batch): void {
+  for (let i = 0; i < batch.tickets.length; i++) batch.tickets[i].finish(batch.counts[i]);
 }
 
 function sleep(ms: number): Promise<void> {
