@@ -91,6 +91,7 @@ describe('ShardQueues: acknowledgement', () => {
     expect(await state(second.delivered)).toBe('resolved');
     expect([...receiver.bySeries().keys()]).toEqual([20, 21]);
     expect([seen.sent, seen.failed, seen.retried]).toEqual([2, 1, 0]);
+    expect(seen.pending).toEqual([2, 3, 2, 1, 0]); // two enqueues, then one request at a time
     expect(q.sendsFailing).toBe(false);
   });
 

@@ -43,7 +43,7 @@ interface Batch {
  * `batchSendDeadlineMs`, or at once when the shard is draining.
  */
 export class Shard {
-  // Two parallel arrays, not an object per piece: a piece is usually one series of one sample.
+  // Parallel arrays, not an object per piece: a piece is usually one series of one sample.
   private readonly queuedSeries: SeriesSamples[] = [];
   private readonly queuedTickets: BatchTicket[] = [];
   /** Samples per piece, so taking a batch need not touch each series object again. */
@@ -84,7 +84,10 @@ export class Shard {
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
-  /** Sends everything queued without waiting for full batches; resolves once all of it is done. */
+  /**
+   * For a shard about to be dropped: sends everything queued without waiting for full batches, and
+   * resolves once all of it is done.
+   */
   drain(): Promise<void> {
     this.draining = true;
     this.wake?.();
