@@ -131,8 +131,9 @@ export class RunningSource {
   readonly progress: Array<{ consumed: number; total?: number }> = [];
   /** How often the source asked steps to flush. */
   flushes = 0;
-  /** Every message emitted, from the start, to any subscriber. */
-  readonly messages: Observable<Message<any>>;
+  /** What the source emitted so far, in order. */
+  readonly emitted: Array<Message<any>> = [];
+  private readonly messages = new ReplaySubject<Message<any>>();
   /** Settles when the source completes (rejects when it fails). */
   readonly completed: Promise<void>;
   private readonly subscription: { unsubscribe(): void };
@@ -141,8 +142,6 @@ export class RunningSource {
     this.flow = new FlowControl(options.maxInFlight ?? 64);
     this.http = new FakeHttpRoutes(options.limits);
     const flushRequests = new Subject<void>();
-    const emitted = new ReplaySubject<Message<any>>();
-    this.messages = emitted;
     const source$ = declaration.create(declaration.config.parse(rawConfig), {
       ...stageContext(declaration.type, { ...options, flushRequests }),
       flow: this.flow,
@@ -157,10 +156,17 @@ export class RunningSource {
     let ended!: { resolve: () => void; reject: (err: unknown) => void };
     this.completed = new Promise<void>((resolve, reject) => (ended = { resolve, reject }));
     this.completed.catch(() => undefined);
-    this.subscription = source$.subscribe({ next: (m) => emitted.next(m), error: (err: unknown) => ended.reject(err), complete: () => ended.resolve() });
+    this.subscription = source$.subscribe({
+      next: (m) => {
+        this.emitted.push(m);
+        this.messages.next(m);
+      },
+      error: (err: unknown) => ended.reject(err),
+      complete: () => ended.resolve(),
+    });
   }
 
-  /** The first `n` messages, once the source emitted that many. */
+  /** The first `n` messages, once the source emitted that many (the stream of what it emits). */
   take(n: number): Promise<Array<Message<any>>> {
     return firstValueFrom(this.messages.pipe(take(n), toArray()));
   }
