@@ -1,15 +1,12 @@
-import { context as otelContext, propagation, trace, TraceFlags } from '@opentelemetry/api';
+import { context as otelContext, propagation, trace, TraceFlags, type Context } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { firstValueFrom, NEVER, of, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KafkaProducer, OutgoingMessage, SendOptions } from '../../../clients/kafka/index.js';
 import { decodeIndexEvents, encodeSeriesBatch, partitionOf } from '../../../events/index-event.js';
-import { silentLogger } from '../../../logger.js';
 import { hashHigh, seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../../../series/canonical.js';
 import type { KafkaResource } from '../../../resources/kafka.js';
-import { Delivery } from '../../../runtime/delivery.js';
-import { Message } from '../../../runtime/message.js';
-import { kafkaSink, kafkaSinkConfig } from './stage.js';
+import { runStage } from '../../stage-harness.test-support.js';
+import { kafkaSink } from './stage.js';
 
 interface Sent {
   topic: string;
@@ -41,17 +38,10 @@ function batch(n: number): SeriesBatch {
   return { series: Array.from({ length: n }, (_, i) => series(i)), metadata: [], receivedAt: 1_800_000_000_000, counts: { samples: n, histograms: 0, exemplars: 0 } } as SeriesBatch;
 }
 
-async function run(config: Record<string, unknown>, messages: Array<Message<SeriesBatch>>, partitions: () => number = () => 4): Promise<Sent[]> {
+async function run(config: Record<string, unknown>, batches: SeriesBatch[], options: { partitions?: () => number; traceContext?: Context } = {}): Promise<Sent[]> {
   const sent: Sent[] = [];
-  const operator = kafkaSink.create(kafkaSinkConfig.parse({ kafka: 'cluster', topic: 'weir.series', ...config }), {
-    pipeline: 'ingest',
-    stage: 'kafka',
-    logger: silentLogger(),
-    resources: { get: <R>() => fakeKafka(sent, partitions) as R },
-    shutdown: new AbortController().signal,
-    flushRequests: NEVER,
-  });
-  await firstValueFrom(of(...messages).pipe(operator, toArray()));
+  const resources = { cluster: fakeKafka(sent, options.partitions ?? (() => 4)) };
+  await runStage(kafkaSink, { kafka: 'cluster', topic: 'weir.series', ...config }, batches, { pipeline: 'ingest', stage: 'kafka', resources, traceContext: options.traceContext });
   return sent;
 }
 
@@ -59,7 +49,7 @@ afterEach(() => propagation.disable());
 
 describe('kafka_series sink', () => {
   it('sends a batch as one produce call of IndexEvents, one message per partition, without keys or headers when tracing is off', async () => {
-    const sent = await run({}, [new Message(batch(40), new Delivery())]);
+    const sent = await run({}, [batch(40)]);
     expect(sent).toHaveLength(1);
     expect(sent[0].topic).toBe('weir.series');
     expect(sent[0].options?.headers).toBeUndefined();
@@ -73,7 +63,7 @@ describe('kafka_series sink', () => {
   });
 
   it('splits a partition past max_message_bytes into several messages, every series once', async () => {
-    const sent = await run({ max_message_bytes: 256 }, [new Message(batch(40), new Delivery())]);
+    const sent = await run({ max_message_bytes: 256 }, [batch(40)]);
     expect(sent).toHaveLength(1);
     expect(sent[0].messages.length).toBeGreaterThan(8);
     const decoded = decodeIndexEvents(sent[0].messages.map((m) => m.value)).batch.series;
@@ -82,7 +72,7 @@ describe('kafka_series sink', () => {
 
   it('asks the partition count once, not per batch', async () => {
     let asked = 0;
-    const sent = await run({}, [new Message(batch(10), new Delivery()), new Message(batch(10), new Delivery())], () => (asked++, 1));
+    const sent = await run({}, [batch(10), batch(10)], { partitions: () => (asked++, 1) });
     expect(asked).toBe(1);
     expect(sent.flatMap((s) => s.messages.map((m) => m.partition))).toEqual([0, 0]);
   });
@@ -91,7 +81,7 @@ describe('kafka_series sink', () => {
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     const spanContext = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED };
     const traced = trace.setSpanContext(otelContext.active(), spanContext);
-    const sent = await run({}, [new Message(batch(3), new Delivery(), traced)]);
+    const sent = await run({}, [batch(3)], { traceContext: traced });
     expect(sent[0].options?.headers).toEqual({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
   });
 });
