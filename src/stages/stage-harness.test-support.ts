@@ -8,9 +8,9 @@ import { Delivery } from '../runtime/delivery.js';
 import { FlowControl } from '../runtime/flow-control.js';
 import { Message } from '../runtime/message.js';
 import { RuntimeMetrics } from '../runtime/metrics.js';
-import { runStep, runStreamStep } from '../runtime/step-runtime.js';
 import type { ProcessorDeclaration, SourceDeclaration, StageContext } from '../topology/declaration.js';
-import { runtimeSchema, toRetryPolicy } from '../topology/runtime-schema.js';
+import { wrapStep } from '../topology/compile.js';
+import { runtimeSchema } from '../topology/runtime-schema.js';
 import { FakeHttpRoutes } from './fake-http-routes.test-support.js';
 
 /**
@@ -91,7 +91,7 @@ export interface StageRun {
 export async function runStage<S extends z.ZodType>(declaration: ProcessorDeclaration<S>, rawConfig: z.input<S>, inputs: readonly unknown[], options: RunStageOptions = {}): Promise<StageRun> {
   const ctx = stageContext(declaration.type, options);
   let operator: OperatorFunction<Message<any>, Message<any>> = declaration.create(declaration.config.parse(rawConfig), ctx);
-  if (options.runtime !== undefined) operator = withRuntime(declaration, operator, ctx, runtimeSchema.parse(options.runtime));
+  if (options.runtime !== undefined) operator = wrapStep(declaration, operator, runtimeSchema.parse(options.runtime), { pipeline: ctx.pipeline, stage: ctx.stage, metrics: new RuntimeMetrics(), tracer: trace.getTracer('weir'), logger: ctx.logger });
   const messages = inputs.map((payload) => sourceMessage(payload, options.traceContext));
   const emitted = await lastValueFrom(
     from(messages).pipe(
@@ -106,12 +106,6 @@ export async function runStage<S extends z.ZodType>(declaration: ProcessorDeclar
   return { emitted, deliveries, outcomes: await Promise.all(deliveries.map(outcomeOf)) };
 }
 
-/** What the compiler wraps a step with, from its `runtime:` block. */
-function withRuntime(declaration: ProcessorDeclaration, operator: OperatorFunction<Message<any>, Message<any>>, ctx: StageContext, runtime: z.output<typeof runtimeSchema>) {
-  const labels = { pipeline: ctx.pipeline, stage: ctx.stage, type: declaration.type, metrics: new RuntimeMetrics() };
-  if (declaration.mode === 'stream') return runStreamStep(operator, labels);
-  return runStep(operator, { ...labels, concurrency: runtime.concurrency, retry: toRetryPolicy(runtime.retry), timeoutMs: runtime.timeout, tracer: trace.getTracer('weir'), logger: ctx.logger });
-}
 
 export interface StartSourceOptions extends HarnessOptions {
   /** The pipeline's `max_in_flight`: the credits of its flow control. */

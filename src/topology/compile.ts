@@ -1,5 +1,5 @@
 import { trace, type Tracer } from '@opentelemetry/api';
-import { Subject, takeUntil, type Observable, type Subscription } from 'rxjs';
+import { Subject, takeUntil, type MonoTypeOperatorFunction, type Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { ConfigError } from '../errors.js';
 import type { HttpRoutes } from '../edge/routes.js';
 import type { Logger } from '../logger.js';
@@ -7,10 +7,10 @@ import { FlowControl } from '../runtime/flow-control.js';
 import type { Message } from '../runtime/message.js';
 import type { RuntimeMetrics } from '../runtime/metrics.js';
 import { runStep, runStreamStep } from '../runtime/step-runtime.js';
-import type { Resource, ResourceLookup } from './declaration.js';
+import type { ProcessorDeclaration, Resource, ResourceLookup } from './declaration.js';
 import type { PipelineSpec, TopologySpec } from './load.js';
 import type { Registry } from './registry.js';
-import { toRetryPolicy } from './runtime-schema.js';
+import { toRetryPolicy, type RuntimeConfig } from './runtime-schema.js';
 
 export interface CompileDeps {
   registry: Registry;
@@ -92,6 +92,22 @@ export async function startTopology(spec: TopologySpec, deps: CompileDeps): Prom
   };
 }
 
+/**
+ * What every step's operator is wrapped with: `runStep` (retries, timeout, concurrency, span,
+ * metrics) from its `runtime:` block, or, for a stream-mode step that owns its deliveries, only the
+ * metrics of `runStreamStep`.
+ */
+export function wrapStep(
+  declaration: ProcessorDeclaration,
+  operator: OperatorFunction<Message<any>, Message<any>>,
+  runtime: RuntimeConfig,
+  o: { pipeline: string; stage: string; metrics: RuntimeMetrics; tracer: Tracer; logger: Logger },
+): MonoTypeOperatorFunction<Message<any>> {
+  const labels = { pipeline: o.pipeline, stage: o.stage, type: declaration.type, metrics: o.metrics };
+  if (declaration.mode === 'stream') return runStreamStep(operator, labels);
+  return runStep(operator, { ...labels, concurrency: runtime.concurrency, retry: toRetryPolicy(runtime.retry), timeoutMs: runtime.timeout, tracer: o.tracer, logger: o.logger });
+}
+
 function startPipeline(p: PipelineSpec, deps: CompileDeps, resources: ResourceLookup, shutdown: AbortSignal, stopSources: Subject<void>): RunningPipeline {
   const flow = new FlowControl(p.maxInFlight);
   const flushRequests = new Subject<void>();
@@ -114,19 +130,7 @@ function startPipeline(p: PipelineSpec, deps: CompileDeps, resources: ResourceLo
   let graph$ = source$.pipe(takeUntil(stopSources));
   for (const step of p.steps) {
     const operator = step.declaration.create(step.config, { pipeline: p.name, stage: step.name, logger: logger.child({ stage: step.name }), resources, shutdown, flushRequests });
-    const labels = { pipeline: p.name, stage: step.name, type: step.type, metrics: deps.metrics };
-    graph$ = graph$.pipe(
-      step.declaration.mode === 'stream'
-        ? runStreamStep(operator, labels)
-        : runStep(operator, {
-            ...labels,
-            concurrency: step.runtime.concurrency,
-            retry: toRetryPolicy(step.runtime.retry),
-            timeoutMs: step.runtime.timeout,
-            tracer,
-            logger,
-          }),
-    );
+    graph$ = graph$.pipe(wrapStep(step.declaration, operator, step.runtime, { pipeline: p.name, stage: step.name, metrics: deps.metrics, tracer, logger }));
   }
   let failed = false;
   let settle!: { resolve: () => void; reject: (err: unknown) => void };

@@ -13,6 +13,8 @@ export interface CorpusManifestFile {
   timeseries: number;
   samples: number;
   metadata: number;
+  /** Exemplars in the file (the exemplars corpus only). */
+  exemplars?: number;
 }
 
 export interface CorpusManifest {

@@ -2,7 +2,7 @@ import { propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { z } from 'zod';
-import { corpusDir, loadCorpus, loadManifest, type CorpusManifestFile } from '../../../test/support/corpus.js';
+import { corpusDir, loadCorpus, loadManifest } from '../../../test/support/corpus.js';
 import { remoteWriteHeaders } from '../../../test/support/weir.js';
 import type { Answer } from '../../edge/routes.js';
 import { DownstreamError } from '../../errors.js';
@@ -50,7 +50,7 @@ describe('http_remote_write source', () => {
 
   it('answers a 2.0 request with the samples, histograms and exemplars it wrote', async () => {
     const dir = corpusDir('prometheus-2.42-exemplars');
-    const [, file] = loadManifest(dir).files as Array<CorpusManifestFile & { exemplars: number }>;
+    const [, file] = loadManifest(dir).files;
     const v1 = decodeRemoteWrite(loadCorpus(dir)[1].body, { version: '1.0', maxDecodedBytes: Infinity, decoder: 'fast' });
     expect(file.exemplars).toBeGreaterThan(0);
     const source = start();
