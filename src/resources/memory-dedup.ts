@@ -24,13 +24,6 @@ export const memoryDedup = defineResource({
     return {
       name: ctx.name,
       table,
-      async lookup(hashes) {
-        const now = Date.now();
-        return hashes.map((h) => {
-          const at = table.get(h);
-          return at !== undefined && now - at < config.ttl ? at : undefined;
-        });
-      },
       lookupHalves(hi, lo, now) {
         const at = table.getHalves(hi, lo);
         return at !== undefined && now - at < config.ttl ? at : undefined;
@@ -43,9 +36,6 @@ export const memoryDedup = defineResource({
           answers[i] = at !== undefined && now - at < config.ttl ? at : NaN;
         }
         return answers;
-      },
-      async mark(hashes, at) {
-        for (const h of hashes) table.set(h, at);
       },
       async markPairs(hi, lo, count, at) {
         for (let i = 0; i < count; i++) table.setHalves(hi[i], lo[i], at);

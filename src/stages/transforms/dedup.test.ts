@@ -1,8 +1,9 @@
 import { firstValueFrom, NEVER, of, toArray } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
 import type { DedupTier } from '../../dedup/tier.js';
+import { lookupHashes, markHashes } from '../../dedup/tier.test-support.js';
 import { silentLogger } from '../../logger.js';
-import { seriesHash, type CanonicalSeries, type SeriesBatch } from '../../series/canonical.js';
+import { hashFromHalves, seriesHash, type CanonicalSeries, type SeriesBatch } from '../../series/canonical.js';
 import { HashedSeriesBatch } from '../../series/hashed-batch.js';
 import { LabelBytesCache } from '../../series/label-bytes-cache.js';
 import { scanWriteRequestV1 } from '../../remote-write/decode/raw-v1.js';
@@ -60,8 +61,8 @@ describe('dedup stage', () => {
     const hanging: Array<() => void> = [];
     const slow: DedupTier = {
       name: 'slow',
-      lookup: async (hashes) => hashes.map(() => undefined),
-      mark: () => new Promise<void>((resolve) => hanging.push(resolve)),
+      lookupPairs: async (_hi, _lo, count) => new Float64Array(count).fill(NaN),
+      markPairs: () => new Promise<void>((resolve) => hanging.push(resolve)),
       healthy: () => true,
     };
     const acked = (d: Delivery) => {
@@ -114,7 +115,7 @@ describe('dedup stage', () => {
 
   it('sends a series again once refresh_after has passed', async () => {
     const t1 = await tier('t1');
-    await t1.mark([9n], Date.now() - 10 * 60_000);
+    await markHashes(t1, [9n], Date.now() - 10 * 60_000);
     const run = stage({ t1 }, { refresh_after: '5m' });
     expect((await run(batch(9n))).passed).toEqual([[9n]]);
     const fresh = stage({ t1 }, { refresh_after: '1h' });
@@ -124,17 +125,17 @@ describe('dedup stage', () => {
   it('teaches earlier tiers what a later tier knows', async () => {
     const t1 = await tier('t1');
     const t2 = await tier('t2');
-    await t2.mark([4n], Date.now());
+    await markHashes(t2, [4n], Date.now());
     const run = stage({ t1, t2 });
     expect((await run(batch(4n))).passed).toEqual([]);
-    expect((await t1.lookup([4n]))[0]).toBeDefined();
+    expect((await lookupHashes(t1, [4n]))[0]).toBeDefined();
   });
 
   it('passes everything on when a tier fails (more duplicates, no loss)', async () => {
     const broken: DedupTier = {
       name: 'broken',
-      lookup: () => Promise.reject(new Error('connection refused')),
-      mark: () => Promise.reject(new Error('connection refused')),
+      lookupPairs: () => Promise.reject(new Error('connection refused')),
+      markPairs: () => Promise.reject(new Error('connection refused')),
       healthy: () => true,
     };
     const run = stage({ broken });
@@ -170,16 +171,17 @@ function hashedBatch(ids: number[], metadata: MetricMetadata[] = []): HashedSeri
 
 const hashOf = (i: number) => seriesHash([{ name: '__name__', value: `m${i}` }, { name: 'job', value: 'j' }]);
 
-/** A tier that only speaks BigInts (no lookupHalves, lookupPairs, markPairs), recording its calls. */
-function bigintOnly(inner: DedupTier): DedupTier & { lookups: bigint[][]; marks: bigint[][] } {
+/** A tier that cannot answer synchronously (no lookupHalves), recording the hashes of its calls. */
+function withoutHalves(inner: DedupTier): DedupTier & { lookups: bigint[][]; marks: bigint[][] } {
   const lookups: bigint[][] = [];
   const marks: bigint[][] = [];
+  const hashes = (hi: Uint32Array, lo: Uint32Array, count: number) => Array.from({ length: count }, (_, k) => hashFromHalves(hi[k], lo[k]));
   return {
-    name: `${inner.name}-bigint`,
+    name: `${inner.name}-async`,
     lookups,
     marks,
-    lookup: (hashes) => (lookups.push([...hashes]), inner.lookup(hashes)),
-    mark: (hashes, at) => (marks.push([...hashes]), inner.mark(hashes, at)),
+    lookupPairs: (hi, lo, count) => (lookups.push(hashes(hi, lo, count)), inner.lookupPairs(hi, lo, count)),
+    markPairs: (hi, lo, count, at) => (marks.push(hashes(hi, lo, count)), inner.markPairs(hi, lo, count, at)),
     healthy: () => true,
   };
 }
@@ -189,24 +191,20 @@ describe('dedup stage, hashed batches (raw 1.0 requests)', () => {
     const t1 = await tier('t1');
     const t2 = await tier('t2');
     const lookupPairs = vi.spyOn(t2, 'lookupPairs');
-    const lookup = vi.spyOn(t2, 'lookup');
     const markPairs = vi.spyOn(t2, 'markPairs');
-    const mark = vi.spyOn(t2, 'mark');
     const run = stage({ t1, t2 });
     const first = await run(hashedBatch([1, 2, 3]));
     expect(first.passed).toEqual([[hashOf(1), hashOf(2), hashOf(3)]]);
     expect(lookupPairs).toHaveBeenCalledTimes(1);
     expect(lookupPairs.mock.calls[0][2]).toBe(3);
-    expect(lookup).not.toHaveBeenCalled();
     // Not acknowledged: nothing marked, so they pass again.
     expect((await run(hashedBatch([1, 2, 3]))).passed).toEqual([[hashOf(1), hashOf(2), hashOf(3)]]);
     expect(markPairs).not.toHaveBeenCalled();
     first.delivery.release();
     await first.delivery.done;
     expect(markPairs).toHaveBeenCalledTimes(1);
-    expect(mark).not.toHaveBeenCalled();
-    expect((await t1.lookup([hashOf(1), hashOf(2), hashOf(3)])).every((at) => at !== undefined)).toBe(true);
-    expect((await t2.lookup([hashOf(1), hashOf(2), hashOf(3)])).every((at) => at !== undefined)).toBe(true);
+    expect((await lookupHashes(t1, [hashOf(1), hashOf(2), hashOf(3)])).every((at) => at !== undefined)).toBe(true);
+    expect((await lookupHashes(t2, [hashOf(1), hashOf(2), hashOf(3)])).every((at) => at !== undefined)).toBe(true);
     expect((await run(hashedBatch([1, 2, 3, 4]))).passed).toEqual([[hashOf(4)]]);
   });
 
@@ -214,23 +212,23 @@ describe('dedup stage, hashed batches (raw 1.0 requests)', () => {
     const t1 = await tier('t1');
     const t2 = await tier('t2');
     const earlier = Date.now() - 60_000;
-    await t2.mark([hashOf(5)], earlier);
-    await t2.mark([hashOf(6)], earlier - 60_000);
+    await markHashes(t2, [hashOf(5)], earlier);
+    await markHashes(t2, [hashOf(6)], earlier - 60_000);
     const run = stage({ t1, t2 });
     const a = await run(hashedBatch([5, 6, 7]));
     expect(a.passed).toEqual([[hashOf(7)]]);
-    expect(await t1.lookup([hashOf(5), hashOf(6), hashOf(7)])).toEqual([Math.floor(earlier / 1000) * 1000, Math.floor((earlier - 60_000) / 1000) * 1000, undefined]);
+    expect(await lookupHashes(t1, [hashOf(5), hashOf(6), hashOf(7)])).toEqual([Math.floor(earlier / 1000) * 1000, Math.floor((earlier - 60_000) / 1000) * 1000, undefined]);
     // The first tier now answers by itself: the second is not asked about them again.
     const lookupPairs = vi.spyOn(t2, 'lookupPairs');
     expect((await run(hashedBatch([5, 6]))).passed).toEqual([]);
     expect(lookupPairs).not.toHaveBeenCalled();
   });
 
-  it('falls back to BigInts for a tier without the halves methods, with the same outcome', async () => {
+  it('asks a later tier without lookupHalves by pairs, with the same outcome', async () => {
     const t1 = await tier('t1');
     const inner = await tier('t2');
-    await inner.mark([hashOf(2)], Date.now());
-    const t2 = bigintOnly(inner);
+    await markHashes(inner, [hashOf(2)], Date.now());
+    const t2 = withoutHalves(inner);
     const run = stage({ t1, t2 });
     const a = await run(hashedBatch([1, 2, 3, 1]));
     // The same series twice in a request is one entry.
@@ -239,10 +237,10 @@ describe('dedup stage, hashed batches (raw 1.0 requests)', () => {
     a.delivery.release();
     await a.delivery.done;
     expect(t2.marks).toEqual([[hashOf(1), hashOf(3)]]);
-    expect((await t1.lookup([hashOf(1), hashOf(2), hashOf(3)])).every((at) => at !== undefined)).toBe(true);
+    expect((await lookupHashes(t1, [hashOf(1), hashOf(2), hashOf(3)])).every((at) => at !== undefined)).toBe(true);
 
-    // A BigInt-only first tier: no synchronous check, every series goes to the tiers by BigInt.
-    const only = bigintOnly(await tier('t3'));
+    // A first tier without lookupHalves: no synchronous check, every series goes to the tiers by pairs.
+    const only = withoutHalves(await tier('t3'));
     const run3 = stage({ only });
     const b = await run3(hashedBatch([8, 9]));
     expect(b.passed).toEqual([[hashOf(8), hashOf(9)]]);
@@ -256,8 +254,6 @@ describe('dedup stage, hashed batches (raw 1.0 requests)', () => {
     const t1 = await tier('t1');
     const broken: DedupTier = {
       name: 'broken',
-      lookup: () => Promise.reject(new Error('connection refused')),
-      mark: () => Promise.reject(new Error('connection refused')),
       lookupPairs: () => Promise.reject(new Error('connection refused')),
       markPairs: () => Promise.reject(new Error('connection refused')),
       healthy: () => true,
@@ -279,7 +275,7 @@ describe('dedup stage, hashed batches (raw 1.0 requests)', () => {
     a.delivery.fail(new Error('kafka down'));
     await expect(a.delivery.done).rejects.toThrow();
     expect((await run(hashedBatch([1]))).passed).toEqual([[hashOf(1)]]);
-    expect(await t2.lookup([hashOf(1)])).toEqual([undefined]);
+    expect(await lookupHashes(t2, [hashOf(1)])).toEqual([undefined]);
   });
 
   it('dedups metadata entries of a hashed batch through the later tiers too', async () => {

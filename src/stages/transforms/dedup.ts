@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { duration } from '../../config/units.js';
 import type { DedupTier } from '../../dedup/tier.js';
 import type { Logger } from '../../logger.js';
-import { hashFromHalves, hashHigh, hashLow, metadataHash, type SeriesBatch } from '../../series/canonical.js';
+import { hashHigh, hashLow, metadataHash, type SeriesBatch } from '../../series/canonical.js';
 import { isHashedSeriesBatch, type HashedSeriesBatch } from '../../series/hashed-batch.js';
 import type { Message } from '../../runtime/message.js';
 import { defineProcessor } from '../../topology/declaration.js';
@@ -99,7 +99,7 @@ async function dedupBatch(msg: Message<SeriesBatch>, tiers: DedupTier[], config:
  * A batch from canonicalize's fast path: the series are checked by hash in the in-process tier
  * first, synchronously, and only those it does not know go on to the other tiers. In the steady
  * state that is none, and nothing is allocated per series; new series travel as uint32 halves
- * (no BigInt each) to tiers that take them so (`lookupPairs`, `markPairs`).
+ * (no BigInt each) to the other tiers.
  */
 function dedupHashedBatch(msg: Message<HashedSeriesBatch>, tiers: DedupTier[], config: DedupConfig, marks: PendingMarks, logger: Logger): Message<SeriesBatch> | null | Promise<Message<SeriesBatch> | null> {
   const batch = msg.payload;
@@ -173,7 +173,6 @@ function dedupHashedBatch(msg: Message<HashedSeriesBatch>, tiers: DedupTier[], c
 /**
  * Per hash (as uint32 halves), 1 when no tier from `startAt` on has seen it since `freshAfter`;
  * tiers that know a hash teach the tiers before them (all of them, also those before `startAt`).
- * Tiers without `lookupPairs`/`markPairs` are asked with BigInts.
  */
 async function unseenPairs(hi: Uint32Array, lo: Uint32Array, count: number, tiers: DedupTier[], startAt: number, freshAfter: number, logger: Logger): Promise<Uint8Array> {
   const fresh = new Uint8Array(count).fill(1);
@@ -189,7 +188,7 @@ async function unseenPairs(hi: Uint32Array, lo: Uint32Array, count: number, tier
     if (!tier.healthy()) continue;
     let answers: Float64Array;
     try {
-      answers = await lookupPairs(tier, pendingHi, pendingLo, pendingCount);
+      answers = await tier.lookupPairs(pendingHi, pendingLo, pendingCount);
     } catch (err) {
       // A tier that fails only costs duplicates, never loss: treat everything as unknown.
       logger.warn({ tier: tier.name, err: String(err) }, 'dedup tier lookup failed; passing series on');
@@ -228,24 +227,11 @@ async function unseenPairs(hi: Uint32Array, lo: Uint32Array, count: number, tier
   return fresh;
 }
 
-/** A tier's `lookupPairs`, or its `lookup` with BigInts (NaN for unknown). */
-async function lookupPairs(tier: DedupTier, hi: Uint32Array, lo: Uint32Array, count: number): Promise<Float64Array> {
-  if (tier.lookupPairs !== undefined) return tier.lookupPairs(hi, lo, count);
-  const answers = await tier.lookup(toBigInts(hi, lo, count));
-  return Float64Array.from(answers, (at) => at ?? NaN);
-}
-
-function toBigInts(hi: Uint32Array, lo: Uint32Array, count: number): bigint[] {
-  const hashes: bigint[] = [];
-  for (let k = 0; k < count; k++) hashes.push(hashFromHalves(hi[k], lo[k]));
-  return hashes;
-}
-
 async function markPairsEverywhere(tiers: DedupTier[], hi: Uint32Array, lo: Uint32Array, count: number, at: number, logger: Logger): Promise<void> {
   if (count === 0) return;
   await Promise.all(
     tiers.map((tier) =>
-      (tier.markPairs !== undefined ? tier.markPairs(hi, lo, count, at) : tier.mark(toBigInts(hi, lo, count), at)).catch((err: unknown) => {
+      tier.markPairs(hi, lo, count, at).catch((err: unknown) => {
         // The data is already delivered; failing to remember it only means a duplicate later.
         logger.warn({ tier: tier.name, err: String(err) }, 'dedup tier mark failed');
       }),
