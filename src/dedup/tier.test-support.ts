@@ -1,4 +1,4 @@
-import { hashHigh, hashLow } from '../series/canonical.js';
+import { hashFromHalves, hashHigh, hashLow } from '../series/canonical.js';
 import type { DedupTier } from './tier.js';
 
 /** Tests name series by their BigInt hashes; tiers take them as uint32 halves. */
@@ -17,4 +17,19 @@ export async function lookupHashes(tier: DedupTier, hashes: readonly bigint[]): 
 export function markHashes(tier: DedupTier, hashes: readonly bigint[], at: number): Promise<void> {
   const { hi, lo } = halvesOf(hashes);
   return tier.markPairs(hi, lo, hashes.length, at);
+}
+
+/** A tier that cannot answer synchronously (no lookupHalves), recording the hashes of its calls. */
+export function withoutHalves(inner: DedupTier): DedupTier & { lookups: bigint[][]; marks: bigint[][] } {
+  const lookups: bigint[][] = [];
+  const marks: bigint[][] = [];
+  const hashes = (hi: Uint32Array, lo: Uint32Array, count: number) => Array.from({ length: count }, (_, k) => hashFromHalves(hi[k], lo[k]));
+  return {
+    name: `${inner.name}-async`,
+    lookups,
+    marks,
+    lookupPairs: (hi, lo, count) => (lookups.push(hashes(hi, lo, count)), inner.lookupPairs(hi, lo, count)),
+    markPairs: (hi, lo, count, at) => (marks.push(hashes(hi, lo, count)), inner.markPairs(hi, lo, count, at)),
+    healthy: () => true,
+  };
 }

@@ -1,23 +1,16 @@
 import { firstValueFrom, NEVER, of, toArray } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
+import { hashedBatch, hashOf, seriesBatch } from '../../dedup/batches.test-support.js';
 import type { DedupTier } from '../../dedup/tier.js';
-import { lookupHashes, markHashes } from '../../dedup/tier.test-support.js';
+import { lookupHashes, markHashes, withoutHalves } from '../../dedup/tier.test-support.js';
 import { silentLogger } from '../../logger.js';
-import { hashFromHalves, seriesHash, type CanonicalSeries, type SeriesBatch } from '../../series/canonical.js';
-import { HashedSeriesBatch } from '../../series/hashed-batch.js';
-import { LabelBytesCache } from '../../series/label-bytes-cache.js';
-import { scanWriteRequestV1 } from '../../remote-write/decode/raw-v1.js';
-import { encodeWriteRequestV1 } from '../../remote-write/reference-codec.test-support.js';
+import type { SeriesBatch } from '../../series/canonical.js';
 import type { MetricMetadata } from '../../remote-write/types.js';
 import { memoryDedup, type MemoryDedupTier } from '../../resources/memory-dedup.js';
 import { Delivery } from '../../runtime/delivery.js';
 import { Message } from '../../runtime/message.js';
 import type { StageContext } from '../../topology/declaration.js';
-import { canonicalizeConfig, canonicalizeRequest } from './canonicalize.js';
 import { dedup, dedupConfig } from './dedup.js';
-
-const s = (hash: bigint): CanonicalSeries => ({ labels: [{ name: '__name__', value: `m${hash}` }], metricName: `m${hash}`, key: `m${hash}{}`, hash, firstTimestamp: 0, lastTimestamp: 0 });
-const batch = (...hashes: bigint[]): SeriesBatch => ({ series: hashes.map(s), metadata: [], receivedAt: 0, counts: { samples: hashes.length, histograms: 0, exemplars: 0 } });
 
 async function tier(name: string): Promise<MemoryDedupTier> {
   return memoryDedup.open(memoryDedup.config.parse({ max_series: 1000 }), { name, logger: silentLogger(), dataDir: '/tmp' });
@@ -45,14 +38,14 @@ function stage(tiers: Record<string, DedupTier>, config: Record<string, unknown>
 describe('dedup stage', () => {
   it('passes new series and remembers them only once the batch is acknowledged', async () => {
     const run = stage({ t1: await tier('t1') });
-    const first = await run(batch(1n, 2n));
+    const first = await run(seriesBatch(1n, 2n));
     expect(first.passed).toEqual([[1n, 2n]]);
     // Not acknowledged yet: the same series pass again (duplicates, never loss).
-    const second = await run(batch(1n, 2n));
+    const second = await run(seriesBatch(1n, 2n));
     expect(second.passed).toEqual([[1n, 2n]]);
     first.delivery.release();
     await first.delivery.done;
-    const third = await run(batch(1n, 2n, 3n));
+    const third = await run(seriesBatch(1n, 2n, 3n));
     expect(third.passed).toEqual([[3n]]);
   });
 
@@ -72,8 +65,8 @@ describe('dedup stage', () => {
     };
     const settle = () => new Promise((r) => setImmediate(r));
     const run = stage({ slow }, { max_pending_marks: 1 });
-    const a = await run(batch(1n));
-    const b = await run(batch(2n));
+    const a = await run(seriesBatch(1n));
+    const b = await run(seriesBatch(2n));
     const aAcked = acked(a.delivery);
     const bAcked = acked(b.delivery);
     a.delivery.release();
@@ -87,7 +80,7 @@ describe('dedup stage', () => {
 
     // 0: every acknowledgement waits for its marks (as before the limit existed).
     const waiting = stage({ slow }, { max_pending_marks: 0 });
-    const c = await waiting(batch(3n));
+    const c = await waiting(seriesBatch(3n));
     const cAcked = acked(c.delivery);
     c.delivery.release();
     await settle();
@@ -99,27 +92,27 @@ describe('dedup stage', () => {
 
   it('drops a batch entirely when every series is known', async () => {
     const run = stage({ t1: await tier('t1') });
-    const a = await run(batch(7n));
+    const a = await run(seriesBatch(7n));
     a.delivery.release();
     await a.delivery.done;
-    expect((await run(batch(7n))).passed).toEqual([]);
+    expect((await run(seriesBatch(7n))).passed).toEqual([]);
   });
 
   it('never marks series of a failed delivery', async () => {
     const run = stage({ t1: await tier('t1') });
-    const a = await run(batch(5n));
+    const a = await run(seriesBatch(5n));
     a.delivery.fail(new Error('kafka down'));
     await expect(a.delivery.done).rejects.toThrow();
-    expect((await run(batch(5n))).passed).toEqual([[5n]]);
+    expect((await run(seriesBatch(5n))).passed).toEqual([[5n]]);
   });
 
   it('sends a series again once refresh_after has passed', async () => {
     const t1 = await tier('t1');
     await markHashes(t1, [9n], Date.now() - 10 * 60_000);
     const run = stage({ t1 }, { refresh_after: '5m' });
-    expect((await run(batch(9n))).passed).toEqual([[9n]]);
+    expect((await run(seriesBatch(9n))).passed).toEqual([[9n]]);
     const fresh = stage({ t1 }, { refresh_after: '1h' });
-    expect((await fresh(batch(9n))).passed).toEqual([]);
+    expect((await fresh(seriesBatch(9n))).passed).toEqual([]);
   });
 
   it('teaches earlier tiers what a later tier knows', async () => {
@@ -127,7 +120,7 @@ describe('dedup stage', () => {
     const t2 = await tier('t2');
     await markHashes(t2, [4n], Date.now());
     const run = stage({ t1, t2 });
-    expect((await run(batch(4n))).passed).toEqual([]);
+    expect((await run(seriesBatch(4n))).passed).toEqual([]);
     expect((await lookupHashes(t1, [4n]))[0]).toBeDefined();
   });
 
@@ -139,7 +132,7 @@ describe('dedup stage', () => {
       healthy: () => true,
     };
     const run = stage({ broken });
-    const a = await run(batch(1n));
+    const a = await run(seriesBatch(1n));
     expect(a.passed).toEqual([[1n]]);
     a.delivery.release();
     await expect(a.delivery.done).resolves.toBeUndefined();
@@ -148,7 +141,7 @@ describe('dedup stage', () => {
   it('dedups metadata entries as well', async () => {
     const run = stage({ t1: await tier('t1') });
     const meta = { metricFamilyName: 'up', type: 'gauge' as const, help: 'h', unit: '' };
-    const withMeta = { ...batch(), metadata: [meta] };
+    const withMeta = { ...seriesBatch(), metadata: [meta] };
     const a = await run(withMeta);
     expect(a.passed).toEqual([[]]);
     a.delivery.release();
@@ -156,35 +149,6 @@ describe('dedup stage', () => {
     expect((await run(withMeta)).passed).toEqual([]);
   });
 });
-
-/** A raw 1.0 request of these series (by number, `m<i>{job="j"}`), canonicalized into a hashed batch. */
-function hashedBatch(ids: number[], metadata: MetricMetadata[] = []): HashedSeriesBatch {
-  const body = encodeWriteRequestV1({
-    version: '1.0',
-    timeseries: ids.map((i) => ({ labels: [{ name: '__name__', value: `m${i}` }, { name: 'job', value: 'j' }], samples: [{ value: 1, timestamp: 1000 + i }], exemplars: [], histograms: [] })),
-    metadata,
-  });
-  const batch = canonicalizeRequest(scanWriteRequestV1(body)!, canonicalizeConfig.parse({}), Date.now(), new LabelBytesCache(1 << 20)).batch;
-  expect(batch).toBeInstanceOf(HashedSeriesBatch);
-  return batch as HashedSeriesBatch;
-}
-
-const hashOf = (i: number) => seriesHash([{ name: '__name__', value: `m${i}` }, { name: 'job', value: 'j' }]);
-
-/** A tier that cannot answer synchronously (no lookupHalves), recording the hashes of its calls. */
-function withoutHalves(inner: DedupTier): DedupTier & { lookups: bigint[][]; marks: bigint[][] } {
-  const lookups: bigint[][] = [];
-  const marks: bigint[][] = [];
-  const hashes = (hi: Uint32Array, lo: Uint32Array, count: number) => Array.from({ length: count }, (_, k) => hashFromHalves(hi[k], lo[k]));
-  return {
-    name: `${inner.name}-async`,
-    lookups,
-    marks,
-    lookupPairs: (hi, lo, count) => (lookups.push(hashes(hi, lo, count)), inner.lookupPairs(hi, lo, count)),
-    markPairs: (hi, lo, count, at) => (marks.push(hashes(hi, lo, count)), inner.markPairs(hi, lo, count, at)),
-    healthy: () => true,
-  };
-}
 
 describe('dedup stage, hashed batches (raw 1.0 requests)', () => {
   it('asks later tiers by uint32 halves, passes the unknown series unbuilt, and marks every tier by halves once acknowledged', async () => {
