@@ -4,14 +4,14 @@ import type { MetricMetadata } from '../remote-write/types.js';
 import { hashFromHalves, metadataHash } from '../series/canonical.js';
 import { hashedBatch, hashOf, seriesBatch } from './batches.test-support.js';
 import { freshBatch, type FreshBatch, type FreshOptions } from './fresh-batch.js';
-import { MemoryTier } from './memory-tier.js';
+import { memoryTier } from './memory-tier.js';
 import { TierChain } from './tier-chain.js';
 import type { DedupTier } from './tier.js';
 import { markHashes, withoutHalves } from './tier.test-support.js';
 
 const NOW = Math.floor(Date.now() / 1000) * 1000;
 const options: FreshOptions = { refreshAfter: 60_000, metadata: true };
-const memory = (name: string) => new MemoryTier(name, 1000, 3_600_000);
+const memory = (name: string) => memoryTier(name, 1000, 3_600_000);
 const chain = (...tiers: DedupTier[]) => new TierChain(tiers, silentLogger());
 const meta = (name: string): MetricMetadata => ({ metricFamilyName: name, type: 'gauge', help: 'h', unit: '' });
 

@@ -1,12 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../logger.js';
-import { MemoryTier } from './memory-tier.js';
+import { memoryTier } from './memory-tier.js';
 import { TierChain } from './tier-chain.js';
 import type { DedupTier } from './tier.js';
 import { halvesOf, lookupHashes, markHashes, withoutHalves } from './tier.test-support.js';
 
 const NOW = Math.floor(Date.now() / 1000) * 1000;
-const memory = (name: string) => withoutHalves(new MemoryTier(name, 1000, 3_600_000));
+const memory = (name: string) => withoutHalves(memoryTier(name, 1000, 3_600_000));
 
 /** `chain.unseen` of these hashes, as an array of 0/1. */
 async function unseen(chain: TierChain, hashes: bigint[], startAt = 0, freshAfter = NOW - 60_000): Promise<number[]> {

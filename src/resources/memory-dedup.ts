@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../config/units.js';
-import { MemoryTier } from '../dedup/memory-tier.js';
+import { memoryTier } from '../dedup/memory-tier.js';
 import type { SeenTable } from '../dedup/seen-table.js';
 import type { DedupTier } from '../dedup/tier.js';
 import { defineResource, type Resource } from '../topology/declaration.js';
@@ -21,6 +21,6 @@ export const memoryDedup = defineResource({
   provides: ['dedup_tier'],
   config: memoryDedupConfig,
   async open(config, ctx): Promise<MemoryDedupTier> {
-    return new MemoryTier(ctx.name, config.max_series, config.ttl);
+    return memoryTier(ctx.name, config.max_series, config.ttl);
   },
 });
