@@ -66,11 +66,11 @@ export interface RedisDedupTierOptions {
 }
 
 /**
- * The Redis dedup tier (layout: see bucket-layout.ts). `lookupPairs` and `markPairs` each send one pipeline
- * (one round trip) whatever the batch size: plain commands, one or three per bucket, encoded by
- * the layout into one buffer. A new series (lookup, then mark) cost Redis ~2.2 µs of CPU this way
- * against ~4.3 µs as the same commands run by Lua scripts (1M series, batches of 500, 32 at a
- * time), and the pipeline lets other clients in between commands. Failures never
+ * The Redis dedup tier (layout: see bucket-layout.ts). `lookupPairs` and `markPairs` each send
+ * one pipeline (one round trip) whatever the batch size: plain commands, one or three per bucket,
+ * encoded by the layout into one buffer. A new series (lookup, then mark) cost Redis ~2.2 µs of
+ * CPU this way against ~4.3 µs as the same commands run by Lua scripts (1M series, batches of
+ * 500, 32 at a time), and the pipeline lets other clients in between commands. Failures never
  * reach the caller: the tier turns unhealthy, answers "unknown" (a duplicate downstream, never a
  * loss) and pings Redis in the background until it answers again.
  */
