@@ -13,12 +13,13 @@
  */
 import { corpusDir } from '../../test/support/corpus.js';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { BucketLayout } from '../../src/dedup/bucket-layout.js';
+import type { DedupTier } from '../../src/dedup/tier.js';
 import { silentLogger } from '../../src/logger.js';
 import { memoryDedup, memoryDedupConfig } from '../../src/resources/memory-dedup.js';
 import { openRedisDedup, redisDedupConfig } from '../../src/resources/redis-dedup.js';
@@ -111,7 +112,7 @@ async function measureTier1(n: number): Promise<Tier1Run> {
   const before = settle();
   const tier = await memoryDedup.open(memoryDedupConfig.parse({ max_series: n, ttl: '1h' }), { name: 'bench', logger: silentLogger(), dataDir: '/tmp' });
   const now = Date.now();
-  for (let done = 0; done < n; done += BATCH) await tier.mark(randomHashes(Math.min(BATCH, n - done)), now - Math.floor(Math.random() * 1_800_000));
+  for (let done = 0; done < n; done += BATCH) await markRandom(tier, Math.min(BATCH, n - done), now - Math.floor(Math.random() * 1_800_000));
   if (tier.table.size !== n) throw new Error(`the table holds ${tier.table.size} series, not ${n}`);
   const after = settle();
   const result = { heapBytesPerSeries: (after.heap - before.heap) / n, rssBytesPerSeries: (after.rss - before.rss) / n, tableBytes: tier.table.bytes };
@@ -140,7 +141,7 @@ async function tier2OnPrivateRedis(n: number): Promise<Tier2Run> {
       const now = Date.now();
       for (let done = 0; done < n; done += BATCH) {
         // Mark times spread over the last half hour, as a real tier holds them.
-        await tier.mark(randomHashes(Math.min(BATCH, n - done)), now - Math.floor(Math.random() * 1_800_000));
+        await markRandom(tier, Math.min(BATCH, n - done), now - Math.floor(Math.random() * 1_800_000));
         if (!tier.healthy()) throw new Error('the Redis tier went down during the benchmark');
       }
       const seconds = (performance.now() - started) / 1000;
@@ -166,9 +167,10 @@ async function tier2OnPrivateRedis(n: number): Promise<Tier2Run> {
   }
 }
 
-function randomHashes(count: number): bigint[] {
-  const bytes = randomBytes(8 * count);
-  return Array.from({ length: count }, (_, i) => bytes.readBigUInt64BE(8 * i));
+/** Marks `count` random series hashes (as the uint32 halves tiers take) at `at`. */
+function markRandom(tier: DedupTier, count: number, at: number): Promise<void> {
+  const halves = randomFillSync(new Uint32Array(2 * count));
+  return tier.markPairs(halves.subarray(0, count), halves.subarray(count), count, at);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

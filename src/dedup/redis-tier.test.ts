@@ -7,6 +7,7 @@ import { DownstreamError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import { BucketLayout } from './bucket-layout.js';
 import { dedupTierMetrics, readStoredSeconds, RedisDedupTier, type RedisDedupClient } from './redis-tier.js';
+import { lookupHashes, markHashes } from './tier.test-support.js';
 
 const TTL = 3_600_000;
 const NOW = 1_800_000_000_000;
@@ -185,32 +186,32 @@ describe('RedisDedupTier', () => {
     const redis = new FakeRedis();
     const { tier, layout } = fakeTier(redis, { expected: 1_000_000 }); // 14 bits
     const hashes = Array.from({ length: 5000 }, (_, i) => BigInt(i) << 50n); // 5000 buckets
-    await tier.mark(hashes, NOW - 60_000);
+    await markHashes(tier, hashes, NOW - 60_000);
     expect(redis.sent).toHaveLength(1);
     expect(redis.sent[0].filter((c) => c[0] === 'HSET')).toHaveLength(5000);
-    expect(await tier.lookup(hashes)).toEqual(hashes.map(() => NOW - 60_000));
+    expect(await lookupHashes(tier, hashes)).toEqual(hashes.map(() => NOW - 60_000));
     expect(redis.sent).toHaveLength(2);
     expect(redis.sent[1]).toEqual(hashes.map((h) => ['HGET', layout.locate(h).key, layout.locate(h).field.toString('hex')]));
 
     // Thousands of series of one bucket: still one command.
     const oneBucket = Array.from({ length: 3000 }, (_, i) => BigInt(i + 1)); // bucket 0, none marked
-    expect(await tier.lookup(oneBucket)).toEqual(oneBucket.map(() => undefined));
+    expect(await lookupHashes(tier, oneBucket)).toEqual(oneBucket.map(() => undefined));
     expect(redis.sent[2].map((c) => [c[0], c.length])).toEqual([['HMGET', 3002]]);
   });
 
   it('treats a stored time older than ttl as unknown', async () => {
     const redis = new FakeRedis();
     const { tier } = fakeTier(redis);
-    await tier.mark([1n], NOW - TTL);
-    await tier.mark([2n], NOW - TTL + 1000);
-    expect(await tier.lookup([1n, 2n])).toEqual([undefined, NOW - TTL + 1000]);
+    await markHashes(tier, [1n], NOW - TTL);
+    await markHashes(tier, [2n], NOW - TTL + 1000);
+    expect(await lookupHashes(tier, [1n, 2n])).toEqual([undefined, NOW - TTL + 1000]);
   });
 
   it('marks with the time in whole seconds (rounded down) and bucket lifetimes between ttl and ttl × (1 + jitter)', async () => {
     const redis = new FakeRedis();
     const { tier } = fakeTier(redis);
     const hashes = Array.from({ length: 200 }, (_, i) => inBucket(i % 16, i));
-    await tier.mark(hashes, NOW + 999);
+    await markHashes(tier, hashes, NOW + 999);
     const hsets = redis.sent[0].filter((c) => c[0] === 'HSET');
     expect(hsets).toHaveLength(16);
     expect(hsets.flatMap((c) => c.filter((_, i) => i >= 2 && i % 2 === 1))).toEqual(Array.from({ length: 200 }, () => String(NOW / 1000)));
@@ -218,7 +219,7 @@ describe('RedisDedupTier', () => {
     expect(lifetimes).toHaveLength(16);
     expect(lifetimes.every((ms) => Number.isInteger(ms) && ms >= TTL && ms <= TTL * 1.5)).toBe(true);
     expect(new Set(lifetimes).size).toBeGreaterThan(1); // jittered, not all alike
-    expect(await tier.lookup([hashes[0]])).toEqual([NOW]);
+    expect(await lookupHashes(tier, [hashes[0]])).toEqual([NOW]);
   });
 
   it('gives a bucket a lifetime only until it knows when the bucket expires, and again near then or after a reconnect', async () => {
@@ -226,25 +227,25 @@ describe('RedisDedupTier', () => {
     let now = NOW;
     const { tier, layout } = fakeTier(redis, { now: () => now, ttlJitter: 0 });
     const key = (b: number) => layout.key(b);
-    await tier.mark([inBucket(1, 1), inBucket(2, 1)], now);
+    await markHashes(tier, [inBucket(1, 1), inBucket(2, 1)], now);
     expect(redis.lifetimes()).toEqual([[key(1), TTL], [key(2), TTL]]);
     // Known to expire at NOW + TTL: no lifetime with later writes, also for a new series of the bucket.
-    await tier.mark([inBucket(1, 2), inBucket(2, 2), inBucket(3, 1)], now);
+    await markHashes(tier, [inBucket(1, 2), inBucket(2, 2), inBucket(3, 1)], now);
     expect(redis.lifetimes().slice(2)).toEqual([[key(3), TTL]]);
     // Within a minute of that expiry, the bucket is given one again (NX: Redis keeps its own).
     now = redis.now = NOW + TTL - 30_000;
-    await tier.mark([inBucket(1, 3), inBucket(2, 3)], now);
+    await markHashes(tier, [inBucket(1, 3), inBucket(2, 3)], now);
     expect(redis.lifetimes().slice(3)).toEqual([[key(1), TTL], [key(2), TTL]]);
     expect(redis.expiries.get(key(1))).toBe(NOW + TTL);
     // A new connection (Redis may have restarted): every bucket is given one again, also one whose
     // expiry was known and far off.
-    await tier.mark([inBucket(4, 1)], now);
-    await tier.mark([inBucket(4, 2)], now);
+    await markHashes(tier, [inBucket(4, 1)], now);
+    await markHashes(tier, [inBucket(4, 2)], now);
     expect(redis.lifetimes().slice(5)).toEqual([[key(4), TTL]]);
     redis.emit('ready');
-    await tier.mark([inBucket(4, 3)], now);
+    await markHashes(tier, [inBucket(4, 3)], now);
     expect(redis.lifetimes().slice(6)).toEqual([[key(4), TTL]]);
-    expect(await tier.lookup([inBucket(1, 1), inBucket(1, 2), inBucket(1, 3), inBucket(4, 3)])).toEqual([NOW, NOW, now, now]);
+    expect(await lookupHashes(tier, [inBucket(1, 1), inBucket(1, 2), inBucket(1, 3), inBucket(4, 3)])).toEqual([NOW, NOW, now, now]);
   });
 
   it('asks for the expiry again when Redis says the bucket has none', async () => {
@@ -252,18 +253,18 @@ describe('RedisDedupTier', () => {
     const { tier } = fakeTier(redis);
     // PEXPIRETIME -1: a key without an expiry (persisted by someone, or the PEXPIRE lost).
     redis.replace = (c) => (c[0] === 'PEXPIRETIME' ? ':-1\r\n' : undefined);
-    await tier.mark([inBucket(1, 1)], NOW);
+    await markHashes(tier, [inBucket(1, 1)], NOW);
     redis.replace = () => undefined;
-    await tier.mark([inBucket(1, 2)], NOW);
-    await tier.mark([inBucket(1, 3)], NOW);
+    await markHashes(tier, [inBucket(1, 2)], NOW);
+    await markHashes(tier, [inBucket(1, 3)], NOW);
     expect(redis.lifetimes()).toHaveLength(2);
   });
 
   it('sets the expiry on every write for layouts too wide to track buckets', async () => {
     const redis = new FakeRedis();
     const { tier } = fakeTier(redis, { expected: 500_000_000 }); // 23 bits
-    await tier.mark([1n], NOW);
-    await tier.mark([2n], NOW);
+    await markHashes(tier, [1n], NOW);
+    await markHashes(tier, [2n], NOW);
     expect(redis.names()).toEqual(['HSET', 'PEXPIRE', 'PEXPIRETIME', 'HSET', 'PEXPIRE', 'PEXPIRETIME']);
   });
 
@@ -271,23 +272,23 @@ describe('RedisDedupTier', () => {
     const redis = new FakeRedis();
     const { tier } = fakeTier(redis);
     const hashes = spreadHashes(3000);
-    await tier.mark(hashes.filter((_, i) => i % 3 === 0), NOW - 10_000);
-    await tier.mark(hashes.filter((_, i) => i % 3 === 1), NOW - 20_000);
-    const answers = await tier.lookup(hashes);
+    await markHashes(tier, hashes.filter((_, i) => i % 3 === 0), NOW - 10_000);
+    await markHashes(tier, hashes.filter((_, i) => i % 3 === 1), NOW - 20_000);
+    const answers = await lookupHashes(tier, hashes);
     answers.forEach((at, i) => expect(at).toBe([NOW - 10_000, NOW - 20_000, undefined][i % 3]));
     expect(redis.sent[2].every((c) => c[0] === 'HMGET')).toBe(true); // ~190 series a bucket
   });
 
-  it('looks up and marks hashes given as uint32 halves, interchangeably with BigInts', async () => {
+  it('looks up and marks hashes given as uint32 halves, one answer per hash in input order; nothing sent for none', async () => {
     const redis = new FakeRedis();
     const { tier } = fakeTier(redis);
     const hashes = spreadHashes(600);
     const hi = Uint32Array.from(hashes, (h) => Number(h >> 32n));
     const lo = Uint32Array.from(hashes, (h) => Number(h & 0xffffffffn));
     await tier.markPairs(hi, lo, 200, NOW - 10_000); // the first 200
-    await tier.mark(hashes.slice(200, 400), NOW - 20_000);
+    await markHashes(tier, hashes.slice(200, 400), NOW - 20_000);
     const pairs = await tier.lookupPairs(hi, lo, 600);
-    const bigints = await tier.lookup(hashes);
+    const bigints = await lookupHashes(tier, hashes);
     for (let i = 0; i < 600; i++) {
       const expected = i < 200 ? NOW - 10_000 : i < 400 ? NOW - 20_000 : undefined;
       expect(bigints[i]).toBe(expected);
@@ -295,8 +296,8 @@ describe('RedisDedupTier', () => {
     }
     const sentBefore = redis.sent.length;
     expect(await tier.lookupPairs(hi, lo, 0)).toEqual(new Float64Array(0));
-    expect(await tier.lookup([])).toEqual([]);
-    await tier.mark([], NOW);
+    expect(await lookupHashes(tier, [])).toEqual([]);
+    await markHashes(tier, [], NOW);
     expect(redis.sent).toHaveLength(sentBefore); // nothing to ask: nothing sent
   });
 
@@ -312,8 +313,8 @@ describe('RedisDedupTier', () => {
     const sentBefore = redis.sent.length;
     expect([...(await tier.lookupPairs(Uint32Array.of(1), Uint32Array.of(3), 1))]).toEqual([NaN]);
     await tier.markPairs(Uint32Array.of(1), Uint32Array.of(3), 1, NOW);
-    await tier.lookup([1n]);
-    await tier.mark([1n], NOW);
+    await lookupHashes(tier, [1n]);
+    await markHashes(tier, [1n], NOW);
     await vi.advanceTimersByTimeAsync(200); // a few probes
     expect(redis.sent.length).toBeGreaterThan(sentBefore);
     expect(redis.sent.slice(sentBefore)).toEqual(redis.sent.slice(sentBefore).map(() => [['PING']]));
@@ -324,12 +325,12 @@ describe('RedisDedupTier', () => {
     vi.useFakeTimers();
     const redis = new FakeRedis();
     const { tier, metric } = fakeTier(redis);
-    await tier.mark([1n], NOW);
+    await markHashes(tier, [1n], NOW);
     expect(await metric('weir_dedup_tier_up', { tier: 'shared' })).toBe(1);
 
     redis.mode = 'hang';
     let answered: Array<number | undefined> | undefined;
-    void tier.lookup([1n, 2n]).then((a) => (answered = a));
+    void lookupHashes(tier, [1n, 2n]).then((a) => (answered = a));
     await vi.advanceTimersByTimeAsync(49);
     expect(answered).toBeUndefined();
     await vi.advanceTimersByTimeAsync(1);
@@ -356,7 +357,7 @@ describe('RedisDedupTier', () => {
     expect(tier.healthy()).toBe(true);
     expect(redis.sent.slice(sentBefore)).toEqual([[['PING']]]); // one ping got through, and that was enough
     expect(await metric('weir_dedup_tier_up', { tier: 'shared' })).toBe(1);
-    expect(await tier.lookup([1n])).toEqual([NOW]);
+    expect(await lookupHashes(tier, [1n])).toEqual([NOW]);
     tier.stop();
   });
 
@@ -365,7 +366,7 @@ describe('RedisDedupTier', () => {
     const redis = new FakeRedis();
     redis.mode = 'reject';
     const { tier, metric } = fakeTier(redis);
-    await tier.mark([1n], NOW);
+    await markHashes(tier, [1n], NOW);
     expect(tier.healthy()).toBe(false);
     expect(await metric('weir_dedup_tier_errors_total', { tier: 'shared', op: 'mark' })).toBe(1);
 
@@ -376,7 +377,7 @@ describe('RedisDedupTier', () => {
     await vi.advanceTimersByTimeAsync(200); // a few probe periods: no ping while disconnected
     expect(tier.healthy()).toBe(false);
     expect(redis.sent).toHaveLength(sentBefore);
-    expect(await tier.lookup([1n])).toEqual([undefined]);
+    expect(await lookupHashes(tier, [1n])).toEqual([undefined]);
     expect(redis.sent).toHaveLength(sentBefore);
 
     redis.status = 'ready';
@@ -400,44 +401,44 @@ describe('RedisDedupTier', () => {
     const redis = new FakeRedis();
     const { tier, layout, metric } = fakeTier(redis);
     const hashes = [inBucket(1, 1), inBucket(2, 1), inBucket(2, 2), inBucket(3, 1), inBucket(3, 2)];
-    await tier.mark(hashes, NOW);
+    await markHashes(tier, hashes, NOW);
     // The middle group (an HMGET of two) answers an error: one value where two or three were due.
     redis.replace = (c) => (c[1] === layout.key(2) ? '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n' : undefined);
-    expect(await tier.lookup(hashes)).toEqual([NOW, undefined, undefined, NOW, NOW]);
+    expect(await lookupHashes(tier, hashes)).toEqual([NOW, undefined, undefined, NOW, NOW]);
     expect(tier.healthy()).toBe(true);
     expect(await metric('weir_dedup_tier_errors_total', { tier: 'shared', op: 'lookup' })).toBe(1);
 
     // The same for a mark: its other buckets are written.
-    await tier.mark([inBucket(2, 3), inBucket(4, 1)], NOW + 5000);
+    await markHashes(tier, [inBucket(2, 3), inBucket(4, 1)], NOW + 5000);
     expect(tier.healthy()).toBe(true);
     expect(await metric('weir_dedup_tier_errors_total', { tier: 'shared', op: 'mark' })).toBe(1);
     redis.replace = () => undefined;
-    expect(await tier.lookup([inBucket(2, 3), inBucket(4, 1)])).toEqual([undefined, NOW + 5000]);
+    expect(await lookupHashes(tier, [inBucket(2, 3), inBucket(4, 1)])).toEqual([undefined, NOW + 5000]);
   });
 
   it('counts replies of the wrong shape, and keeps reading the groups after them', async () => {
     const redis = new FakeRedis();
     const { tier, layout, metric } = fakeTier(redis);
     const hashes = [inBucket(1, 1), inBucket(2, 1), inBucket(2, 2), inBucket(3, 1), inBucket(4, 1), inBucket(4, 2)];
-    await tier.mark(hashes, NOW);
+    await markHashes(tier, hashes, NOW);
     const s = String(NOW / 1000);
     const wrong: Record<string, string> = {
       [layout.key(2)]: `*1\r\n$${s.length}\r\n${s}\r\n`, // HMGET of two answered with one value
       [layout.key(3)]: ':1\r\n', // HGET answered with an integer
     };
     redis.replace = (c) => (c[0] === 'PING' ? undefined : wrong[c[1]]);
-    expect(await tier.lookup(hashes)).toEqual([NOW, undefined, undefined, undefined, NOW, NOW]);
+    expect(await lookupHashes(tier, hashes)).toEqual([NOW, undefined, undefined, undefined, NOW, NOW]);
     // One lookup with two bad answers: one failed operation.
     expect(await metric('weir_dedup_tier_errors_total', { tier: 'shared', op: 'lookup' })).toBe(1);
 
     // An HMGET element that is itself an array: skipped whole, the groups after it still read right.
     redis.replace = (c) => (c[1] === layout.key(2) ? `*2\r\n*2\r\n$${s.length}\r\n${s}\r\n$${s.length}\r\n${s}\r\n$-1\r\n` : undefined);
-    expect(await tier.lookup(hashes)).toEqual([NOW, undefined, undefined, NOW, NOW, NOW]);
+    expect(await lookupHashes(tier, hashes)).toEqual([NOW, undefined, undefined, NOW, NOW, NOW]);
     expect(await metric('weir_dedup_tier_errors_total', { tier: 'shared', op: 'lookup' })).toBe(2);
 
     // PEXPIRETIME answered with something else than an integer.
     redis.replace = (c) => (c[0] === 'PEXPIRETIME' ? '$2\r\n12\r\n' : undefined);
-    await tier.mark([inBucket(5, 1)], NOW);
+    await markHashes(tier, [inBucket(5, 1)], NOW);
     expect(await metric('weir_dedup_tier_errors_total', { tier: 'shared', op: 'mark' })).toBe(1);
     expect(tier.healthy()).toBe(true);
   });
@@ -448,21 +449,21 @@ describe('RedisDedupTier', () => {
     const redis = new FakeRedis();
     const { tier } = fakeTier(redis, { random: () => NaN });
     const marked = spreadHashes(40);
-    await tier.mark(marked, NOW);
+    await markHashes(tier, marked, NOW);
     // Every new bucket still gets a lifetime: ttl, when the jitter draw is unusable.
     expect(redis.lifetimes().length).toBeGreaterThan(10);
     expect(redis.lifetimes().map(([, ms]) => ms)).toEqual(redis.lifetimes().map(() => TTL));
     const others = spreadHashes(80).slice(40);
-    expect(await tier.lookup([...others, ...marked])).toEqual([...others.map(() => undefined), ...marked.map(() => NOW)]);
+    expect(await lookupHashes(tier, [...others, ...marked])).toEqual([...others.map(() => undefined), ...marked.map(() => NOW)]);
   });
 
   it('goes down when Redis answers that it cannot serve (LOADING), and comes back once a ping gets PONG', async () => {
     vi.useFakeTimers();
     const redis = new FakeRedis();
     const { tier, metric } = fakeTier(redis);
-    await tier.mark([1n], NOW);
+    await markHashes(tier, [1n], NOW);
     redis.replace = (c) => (c[0] === 'PING' || c[0] === 'HGET' ? '-LOADING Redis is loading the dataset in memory\r\n' : undefined);
-    expect(await tier.lookup([1n])).toEqual([undefined]);
+    expect(await lookupHashes(tier, [1n])).toEqual([undefined]);
     expect(tier.healthy()).toBe(false);
     expect(await metric('weir_dedup_tier_up', { tier: 'shared' })).toBe(0);
     await vi.advanceTimersByTimeAsync(100);
@@ -471,7 +472,7 @@ describe('RedisDedupTier', () => {
     redis.replace = () => undefined;
     await vi.advanceTimersByTimeAsync(100);
     expect(tier.healthy()).toBe(true);
-    expect(await tier.lookup([1n])).toEqual([NOW]);
+    expect(await lookupHashes(tier, [1n])).toEqual([NOW]);
     tier.stop();
   });
 

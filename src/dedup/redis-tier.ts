@@ -66,11 +66,11 @@ export interface RedisDedupTierOptions {
 }
 
 /**
- * The Redis dedup tier (layout: see bucket-layout.ts). `lookup` and `mark` each send one pipeline
- * (one round trip) whatever the batch size: plain commands, one or three per bucket, encoded by
- * the layout into one buffer. A new series (lookup, then mark) cost Redis ~2.2 µs of CPU this way
- * against ~4.3 µs as the same commands run by Lua scripts (1M series, batches of 500, 32 at a
- * time), and the pipeline lets other clients in between commands. Failures never
+ * The Redis dedup tier (layout: see bucket-layout.ts). `lookupPairs` and `markPairs` each send
+ * one pipeline (one round trip) whatever the batch size: plain commands, one or three per bucket,
+ * encoded by the layout into one buffer. A new series (lookup, then mark) cost Redis ~2.2 µs of
+ * CPU this way against ~4.3 µs as the same commands run by Lua scripts (1M series, batches of
+ * 500, 32 at a time), and the pipeline lets other clients in between commands. Failures never
  * reach the caller: the tier turns unhealthy, answers "unknown" (a duplicate downstream, never a
  * loss) and pings Redis in the background until it answers again.
  */
@@ -113,22 +113,9 @@ export class RedisDedupTier implements DedupTier {
     return !this.stopped && this.options.client.status === 'ready' && !this.failing;
   }
 
-  async lookup(hashes: readonly bigint[]): Promise<Array<number | undefined>> {
-    const answers = new Array<number | undefined>(hashes.length).fill(undefined);
-    if (hashes.length === 0 || !this.healthy()) return answers;
-    const times = await this.lookupGrouped(this.options.layout.group(hashes), hashes.length);
-    for (let i = 0; i < times.length; i++) if (!Number.isNaN(times[i])) answers[i] = times[i];
-    return answers;
-  }
-
   async lookupPairs(hi: Uint32Array, lo: Uint32Array, count: number): Promise<Float64Array> {
     if (count === 0 || !this.healthy()) return new Float64Array(count).fill(NaN);
     return this.lookupGrouped(this.options.layout.groupPairs(hi, lo, count), count);
-  }
-
-  async mark(hashes: readonly bigint[], at: number): Promise<void> {
-    if (hashes.length === 0 || !this.healthy()) return;
-    await this.markGrouped(this.options.layout.group(hashes), at);
   }
 
   async markPairs(hi: Uint32Array, lo: Uint32Array, count: number, at: number): Promise<void> {

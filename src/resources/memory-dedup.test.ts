@@ -5,24 +5,18 @@ import { memoryDedup } from './memory-dedup.js';
 const open = (config: Record<string, unknown> = {}) => memoryDedup.open(memoryDedup.config.parse({ max_series: 1000, ...config }), { name: 'mem', logger: silentLogger(), dataDir: '/tmp' });
 
 describe('memory_dedup tier', () => {
-  it('looks up and marks by uint32 halves and by BigInts interchangeably', async () => {
-    const tier = await open();
-    const hashes = [0x0123_4567_89ab_cdefn, 0xffff_ffff_0000_0001n, 5n];
-    const hi = Uint32Array.from(hashes, (h) => Number(h >> 32n));
-    const lo = Uint32Array.from(hashes, (h) => Number(h & 0xffffffffn));
-    const now = Math.floor(Date.now() / 1000) * 1000;
-    await tier.markPairs!(hi, lo, 1, now);
-    await tier.mark([hashes[1]], now - 2000);
-    expect([...(await tier.lookupPairs!(hi, lo, 3))]).toEqual([now, now - 2000, NaN]);
-    expect(await tier.lookup(hashes)).toEqual([now, now - 2000, undefined]);
-    expect(await tier.lookupPairs!(hi, lo, 0)).toEqual(new Float64Array(0));
+  it('opens a tier named after the resource that holds max_series', async () => {
+    const tier = await open({ max_series: 1234 });
+    expect(tier.name).toBe('mem');
+    expect(tier.table.capacity).toBe(1234);
+    expect(tier.healthy()).toBe(true);
   });
 
   it('answers NaN for a hash marked longer ago than ttl', async () => {
     const tier = await open({ ttl: '1m' });
-    await tier.markPairs!(Uint32Array.of(1, 2), Uint32Array.of(1, 2), 1, Date.now() - 120_000);
-    await tier.markPairs!(Uint32Array.of(2), Uint32Array.of(2), 1, Date.now());
-    const answers = await tier.lookupPairs!(Uint32Array.of(1, 2), Uint32Array.of(1, 2), 2);
+    await tier.markPairs(Uint32Array.of(1, 2), Uint32Array.of(1, 2), 1, Date.now() - 120_000);
+    await tier.markPairs(Uint32Array.of(2), Uint32Array.of(2), 1, Date.now());
+    const answers = await tier.lookupPairs(Uint32Array.of(1, 2), Uint32Array.of(1, 2), 2);
     expect(Number.isNaN(answers[0])).toBe(true);
     expect(answers[1]).toBeGreaterThan(Date.now() - 2000);
   });

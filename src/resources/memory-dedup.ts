@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration } from '../config/units.js';
-import { SeenTable } from '../dedup/seen-table.js';
+import { memoryTier } from '../dedup/memory-tier.js';
+import type { SeenTable } from '../dedup/seen-table.js';
 import type { DedupTier } from '../dedup/tier.js';
 import { defineResource, type Resource } from '../topology/declaration.js';
 
@@ -31,40 +32,6 @@ export const memoryDedup = defineResource({
   provides: ['dedup_tier'],
   config: memoryDedupConfig,
   async open(config, ctx): Promise<MemoryDedupTier> {
-    const table = new SeenTable(config.max_series);
-    return {
-      name: ctx.name,
-      table,
-      async lookup(hashes) {
-        const now = Date.now();
-        return hashes.map((h) => {
-          const at = table.get(h);
-          return at !== undefined && now - at < config.ttl ? at : undefined;
-        });
-      },
-      lookupHalves(hi, lo, now) {
-        const at = table.getHalves(hi, lo);
-        return at !== undefined && now - at < config.ttl ? at : undefined;
-      },
-      async lookupPairs(hi, lo, count) {
-        const now = Date.now();
-        const answers = new Float64Array(count);
-        for (let i = 0; i < count; i++) {
-          const at = table.getHalves(hi[i], lo[i]);
-          answers[i] = at !== undefined && now - at < config.ttl ? at : NaN;
-        }
-        return answers;
-      },
-      async mark(hashes, at) {
-        for (const h of hashes) table.set(h, at);
-      },
-      async markPairs(hi, lo, count, at) {
-        for (let i = 0; i < count; i++) table.setHalves(hi[i], lo[i], at);
-      },
-      healthy: () => true,
-      async close() {
-        table.clear();
-      },
-    };
+    return memoryTier(ctx.name, config.max_series, config.ttl);
   },
 });

@@ -96,8 +96,6 @@ export async function openRedisDedup(config: RedisDedupConfig, ctx: RedisDedupCo
     name: ctx.name,
     tier,
     client,
-    lookup: (hashes) => tier.lookup(hashes),
-    mark: (hashes, at) => tier.mark(hashes, at),
     lookupPairs: (hi, lo, count) => tier.lookupPairs(hi, lo, count),
     markPairs: (hi, lo, count, at) => tier.markPairs(hi, lo, count, at),
     healthy: () => tier.healthy(),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { lookupHashes, markHashes } from '../../src/dedup/tier.test-support.js';
 import { silentLogger } from '../../src/logger.js';
 import { openRedisDedup, redisDedupConfig, type RedisDedupResource } from '../../src/resources/redis-dedup.js';
 import { freePort, metricValue, ThrowawayRedis, waitFor } from './support.js';
@@ -43,11 +44,11 @@ describe('redis_dedup when Redis is away', () => {
     expect(redis.ready()).toBe(false);
     expect(redis.healthy()).toBe(false);
 
-    const lookup = await timed(() => redis.lookup(hashes));
+    const lookup = await timed(() => lookupHashes(redis, hashes));
     expect(lookup.value).toHaveLength(hashes.length);
     expect(lookup.value.every((t) => t === undefined)).toBe(true);
     expect(lookup.ms).toBeLessThan(1000);
-    expect((await timed(() => redis.mark(hashes, Date.now()))).ms).toBeLessThan(1000);
+    expect((await timed(() => markHashes(redis, hashes, Date.now()))).ms).toBeLessThan(1000);
     expect(await up(registry)).toBe(0);
   });
 });
@@ -69,15 +70,15 @@ describe('redis_dedup through an outage of its Redis', () => {
   it('goes down when Redis shuts down, answers unknown meanwhile, and recovers by itself when it is back', async () => {
     const registry = new Registry();
     const redis = await tierAt(flaky.url, registry);
-    await redis.mark(hashes, Date.now());
-    expect((await redis.lookup(hashes)).every((t) => t !== undefined)).toBe(true);
+    await markHashes(redis, hashes, Date.now());
+    expect((await lookupHashes(redis, hashes)).every((t) => t !== undefined)).toBe(true);
     expect(await up(registry)).toBe(1);
 
     await flaky.stop();
     await waitFor(() => !redis.healthy(), 5000, 'tier down');
     expect(redis.ready()).toBe(false);
     expect(await up(registry)).toBe(0);
-    const during = await timed(() => redis.lookup(hashes));
+    const during = await timed(() => lookupHashes(redis, hashes));
     expect(during.value.every((t) => t === undefined)).toBe(true);
     expect(during.ms).toBeLessThan(1000);
 
@@ -87,9 +88,9 @@ describe('redis_dedup through an outage of its Redis', () => {
     expect(redis.ready()).toBe(true);
     expect(await up(registry)).toBe(1);
     // The server came back empty (no persistence): everything is new, and the tier works again.
-    expect((await redis.lookup(hashes)).every((t) => t === undefined)).toBe(true);
-    await redis.mark(hashes, Date.now());
-    expect((await redis.lookup(hashes)).every((t) => t !== undefined)).toBe(true);
+    expect((await lookupHashes(redis, hashes)).every((t) => t === undefined)).toBe(true);
+    await markHashes(redis, hashes, Date.now());
+    expect((await lookupHashes(redis, hashes)).every((t) => t !== undefined)).toBe(true);
   });
 
   it('goes down when Redis answers too late, and comes back on the same connection, every late reply left with its own call', async () => {
@@ -100,16 +101,16 @@ describe('redis_dedup through an outage of its Redis', () => {
     redis.client.on('close', () => closes.push(1));
     const t1 = Math.floor(Date.now() / 1000) * 1000 - 60_000;
     const t2 = t1 - 60_000;
-    await redis.mark(hashes.slice(0, 1000), t1);
-    await redis.mark(hashes.slice(1000, 1500), t2);
+    await markHashes(redis, hashes.slice(0, 1000), t1);
+    await markHashes(redis, hashes.slice(1000, 1500), t2);
 
     await admin.client('PAUSE', 600, 'ALL');
     // The lookup times out and takes the tier down; its replies still come, late, on the connection.
-    expect((await redis.lookup(hashes)).every((t) => t === undefined)).toBe(true);
+    expect((await lookupHashes(redis, hashes)).every((t) => t === undefined)).toBe(true);
     expect(redis.healthy()).toBe(false);
     await waitFor(() => redis.healthy(), 3000, 'tier back after the pause');
     expect(closes).toEqual([]); // no reconnect: a ping on the same connection brought it back
-    const answers = await redis.lookup(hashes);
+    const answers = await lookupHashes(redis, hashes);
     answers.forEach((t, i) => expect(t, String(i)).toBe(i < 1000 ? t1 : i < 1500 ? t2 : undefined));
   });
 
@@ -118,22 +119,22 @@ describe('redis_dedup through an outage of its Redis', () => {
     const redis = await tierAt(flaky.url, registry, { command_timeout: '200ms' });
     const closes: unknown[] = [];
     redis.client.on('close', () => closes.push(1));
-    await redis.mark(hashes, Date.now());
+    await markHashes(redis, hashes, Date.now());
     expect(redis.healthy()).toBe(true);
 
     await admin.client('PAUSE', 1500, 'ALL'); // every other client's commands wait 1.5 s
-    const slow = await timed(() => redis.lookup(hashes));
+    const slow = await timed(() => lookupHashes(redis, hashes));
     expect(slow.value.every((t) => t === undefined)).toBe(true);
     expect(slow.ms).toBeLessThan(1000);
     expect(redis.healthy()).toBe(false);
     expect(await up(registry)).toBe(0);
     expect(await metricValue(registry, 'weir_dedup_tier_errors_total', { tier: 'shared', op: 'lookup' })).toBe(1);
     // While down, calls do not queue behind the paused server.
-    expect((await timed(() => redis.lookup(hashes))).ms).toBeLessThan(50);
+    expect((await timed(() => lookupHashes(redis, hashes))).ms).toBeLessThan(50);
 
     await waitFor(() => redis.healthy(), 6000, 'tier back after the pause');
     expect(closes).toHaveLength(1); // silent for 1 s while replies were due: dropped, then a new connection
     expect(await up(registry)).toBe(1);
-    expect((await redis.lookup(hashes)).every((t) => t !== undefined)).toBe(true);
+    expect((await lookupHashes(redis, hashes)).every((t) => t !== undefined)).toBe(true);
   });
 });

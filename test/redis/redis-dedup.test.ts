@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BucketLayout } from '../../src/dedup/bucket-layout.js';
+import { lookupHashes, markHashes } from '../../src/dedup/tier.test-support.js';
 import { silentLogger } from '../../src/logger.js';
 import { openRedisDedup, redisDedupConfig, type RedisDedupResource } from '../../src/resources/redis-dedup.js';
 import { deletePrefix, REDIS_URL, ThrowawayRedis, waitFor } from './support.js';
@@ -54,10 +55,10 @@ describe('redis_dedup against a real Redis', () => {
     const redis = await tier();
     const hashes = randomHashes(3000);
     const at = Date.now();
-    expect((await redis.lookup(hashes)).every((t) => t === undefined)).toBe(true);
+    expect((await lookupHashes(redis, hashes)).every((t) => t === undefined)).toBe(true);
 
-    await redis.mark(hashes.slice(0, 1500), at);
-    const answers = await redis.lookup(hashes);
+    await markHashes(redis, hashes.slice(0, 1500), at);
+    const answers = await lookupHashes(redis, hashes);
     expect(answers.slice(0, 1500).every((t) => t === Math.floor(at / 1000) * 1000)).toBe(true);
     expect(answers.slice(1500).every((t) => t === undefined)).toBe(true);
     expect(redis.healthy()).toBe(true);
@@ -67,9 +68,9 @@ describe('redis_dedup against a real Redis', () => {
     // 16 buckets, ~5000 series each: one HSET of 10,000 arguments and one HMGET of 5,000 each.
     const redis = await tier({ expected_series: 100, command_timeout: '10s' });
     const hashes = randomHashes(80_000);
-    await redis.mark(hashes, Date.now());
+    await markHashes(redis, hashes, Date.now());
     expect(redis.healthy()).toBe(true);
-    const answers = await redis.lookup([...hashes, ...randomHashes(1000)]);
+    const answers = await lookupHashes(redis, [...hashes, ...randomHashes(1000)]);
     expect(answers.slice(0, hashes.length).every((t) => t !== undefined)).toBe(true);
     expect(answers.slice(hashes.length).every((t) => t === undefined)).toBe(true);
   });
@@ -77,7 +78,7 @@ describe('redis_dedup against a real Redis', () => {
   it('stores buckets as listpack hashes of short fields under <prefix>:<bits>:<bucket>', async () => {
     const redis = await tier({ expected_series: 1_000_000 });
     const hashes = randomHashes(2000);
-    await redis.mark(hashes, Date.now());
+    await markHashes(redis, hashes, Date.now());
     const layout = new BucketLayout(prefixOf(redis), 1_000_000);
     const { key, field } = layout.locate(hashes[0]);
     expect(key).toMatch(new RegExp(`^${prefixOf(redis)}:14:[0-9a-f]{1,4}$`));
@@ -91,22 +92,22 @@ describe('redis_dedup against a real Redis', () => {
     const redis = await tier();
     const [a, b] = [randomHashes(100), randomHashes(100)];
     const now = Date.now();
-    await redis.mark(a, now - 5_123);
-    await redis.mark(b, now - 61_999);
-    const answers = await redis.lookup([...a, ...b]);
+    await markHashes(redis, a, now - 5_123);
+    await markHashes(redis, b, now - 61_999);
+    const answers = await lookupHashes(redis, [...a, ...b]);
     expect(new Set(answers.slice(0, 100))).toEqual(new Set([Math.floor((now - 5_123) / 1000) * 1000]));
     expect(new Set(answers.slice(100))).toEqual(new Set([Math.floor((now - 61_999) / 1000) * 1000]));
 
-    await redis.mark(b, now);
-    expect(new Set(await redis.lookup(b))).toEqual(new Set([Math.floor(now / 1000) * 1000]));
+    await markHashes(redis, b, now);
+    expect(new Set(await lookupHashes(redis, b))).toEqual(new Set([Math.floor(now / 1000) * 1000]));
   });
 
   it('treats a stored time older than ttl as unknown', async () => {
     const redis = await tier({ ttl: '1h' });
     const [old, recent] = [randomHashes(50), randomHashes(50)];
-    await redis.mark(old, Date.now() - 3_600_000 - 2_000);
-    await redis.mark(recent, Date.now() - 3_600_000 + 30_000);
-    const answers = await redis.lookup([...old, ...recent]);
+    await markHashes(redis, old, Date.now() - 3_600_000 - 2_000);
+    await markHashes(redis, recent, Date.now() - 3_600_000 + 30_000);
+    const answers = await lookupHashes(redis, [...old, ...recent]);
     expect(answers.slice(0, 50).every((t) => t === undefined)).toBe(true);
     expect(answers.slice(50).every((t) => t !== undefined)).toBe(true);
   });
@@ -116,24 +117,24 @@ describe('redis_dedup against a real Redis', () => {
     const hashes = randomHashes(20);
     const keys = [...new Set(hashes.map((h) => new BucketLayout(prefixOf(redis), 100).locate(h).key))];
     const marked = Date.now();
-    await redis.mark(hashes, marked);
+    await markHashes(redis, hashes, marked);
     expect(await admin.exists(...keys)).toBe(keys.length);
     // EXISTS expires lazily, to the millisecond (the lookup alone would not tell: it also ignores times older than ttl).
     await waitFor(async () => (await admin.exists(...keys)) === 0, 5000, 'bucket expiry');
     expect(Date.now() - marked).toBeGreaterThanOrEqual(950);
-    expect((await redis.lookup(hashes)).every((t) => t === undefined)).toBe(true);
+    expect((await lookupHashes(redis, hashes)).every((t) => t === undefined)).toBe(true);
   });
 
-  it('looks up and marks by uint32 halves and by BigInts interchangeably (one wire format)', async () => {
+  it('looks up and marks by uint32 halves, one answer per hash in input order', async () => {
     const redis = await tier({ expected_series: 10_000 });
     const hashes = randomHashes(1500);
     const hi = Uint32Array.from(hashes, (h) => Number(h >> 32n));
     const lo = Uint32Array.from(hashes, (h) => Number(h & 0xffffffffn));
     const now = Math.floor(Date.now() / 1000) * 1000;
-    await redis.markPairs!(hi, lo, 500, now);
-    await redis.mark(hashes.slice(500, 1000), now - 5000);
-    const pairs = await redis.lookupPairs!(hi, lo, hashes.length);
-    const bigints = await redis.lookup(hashes);
+    await redis.markPairs(hi, lo, 500, now);
+    await markHashes(redis, hashes.slice(500, 1000), now - 5000);
+    const pairs = await redis.lookupPairs(hi, lo, hashes.length);
+    const bigints = await lookupHashes(redis, hashes);
     for (let i = 0; i < hashes.length; i++) {
       const expected = i < 500 ? now : i < 1000 ? now - 5000 : undefined;
       expect(bigints[i], String(i)).toBe(expected);
@@ -144,7 +145,7 @@ describe('redis_dedup against a real Redis', () => {
   it('gives each bucket a lifetime between ttl and ttl × (1 + jitter), set at creation and never extended', async () => {
     const redis = await tier({ ttl: '100s', ttl_jitter: 0.5, expected_series: 20_000 });
     const hashes = randomHashes(3000);
-    await redis.mark(hashes, Date.now());
+    await markHashes(redis, hashes, Date.now());
     const keys = [...new Set(hashes.map((h) => new BucketLayout(prefixOf(redis), 20_000).locate(h).key))];
     const pttl = async () => Promise.all(keys.map((k) => admin.pttl(k)));
     const first = await pttl();
@@ -155,7 +156,7 @@ describe('redis_dedup against a real Redis', () => {
     expect(Math.max(...first) - Math.min(...first)).toBeGreaterThan(30_000);
 
     // Marking the same series again redraws no lifetime: every PTTL only counts down.
-    await redis.mark(hashes, Date.now());
+    await markHashes(redis, hashes, Date.now());
     const second = await pttl();
     second.forEach((ms, i) => expect(ms).toBeLessThanOrEqual(first[i]));
   });
@@ -187,7 +188,7 @@ describe('redis_dedup round trips (private Redis, exact command counts)', () => 
     const exec = vi.spyOn(redis.client, 'exec');
 
     await stats.config('RESETSTAT');
-    await redis.mark(hashes, Date.now());
+    await markHashes(redis, hashes, Date.now());
     expect(exec).toHaveBeenCalledTimes(1);
     const afterMark = await commandCalls();
     // Every bucket is new to this tier: each gets its lifetime (PEXPIRE NX) and tells when it expires.
@@ -195,14 +196,14 @@ describe('redis_dedup round trips (private Redis, exact command counts)', () => 
     expect([afterMark.eval, afterMark.evalsha]).toEqual([undefined, undefined]);
     // The tier now knows when those buckets expire: writing to them again sets no lifetime.
     await stats.config('RESETSTAT');
-    await redis.mark(hashes, Date.now());
+    await markHashes(redis, hashes, Date.now());
     const again = await commandCalls();
     expect(again).toMatchObject({ hset: buckets });
     expect([again.pexpire, again.pexpiretime]).toEqual([undefined, undefined]);
 
     await stats.config('RESETSTAT');
     const started = performance.now();
-    const answers = await redis.lookup(hashes);
+    const answers = await lookupHashes(redis, hashes);
     const elapsed = performance.now() - started;
     expect(exec).toHaveBeenCalledTimes(3);
     // One read per bucket: HGET for a bucket with one of the series, HMGET for several.

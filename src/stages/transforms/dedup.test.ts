@@ -1,22 +1,16 @@
 import { firstValueFrom, NEVER, of, toArray } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
+import { hashedBatch, hashOf, seriesBatch } from '../../dedup/batches.test-support.js';
 import type { DedupTier } from '../../dedup/tier.js';
+import { lookupHashes, markHashes, withoutHalves } from '../../dedup/tier.test-support.js';
 import { silentLogger } from '../../logger.js';
-import { seriesHash, type CanonicalSeries, type SeriesBatch } from '../../series/canonical.js';
-import { HashedSeriesBatch } from '../../series/hashed-batch.js';
-import { LabelBytesCache } from '../../series/label-bytes-cache.js';
-import { scanWriteRequestV1 } from '../../remote-write/decode/raw-v1.js';
-import { encodeWriteRequestV1 } from '../../remote-write/reference-codec.test-support.js';
+import type { SeriesBatch } from '../../series/canonical.js';
 import type { MetricMetadata } from '../../remote-write/types.js';
 import { memoryDedup, type MemoryDedupTier } from '../../resources/memory-dedup.js';
 import { Delivery } from '../../runtime/delivery.js';
 import { Message } from '../../runtime/message.js';
 import type { StageContext } from '../../topology/declaration.js';
-import { canonicalizeConfig, canonicalizeRequest } from './canonicalize.js';
 import { dedup, dedupConfig } from './dedup.js';
-
-const s = (hash: bigint): CanonicalSeries => ({ labels: [{ name: '__name__', value: `m${hash}` }], metricName: `m${hash}`, key: `m${hash}{}`, hash, firstTimestamp: 0, lastTimestamp: 0 });
-const batch = (...hashes: bigint[]): SeriesBatch => ({ series: hashes.map(s), metadata: [], receivedAt: 0, counts: { samples: hashes.length, histograms: 0, exemplars: 0 } });
 
 async function tier(name: string): Promise<MemoryDedupTier> {
   return memoryDedup.open(memoryDedup.config.parse({ max_series: 1000 }), { name, logger: silentLogger(), dataDir: '/tmp' });
@@ -44,14 +38,14 @@ function stage(tiers: Record<string, DedupTier>, config: Record<string, unknown>
 describe('dedup stage', () => {
   it('passes new series and remembers them only once the batch is acknowledged', async () => {
     const run = stage({ t1: await tier('t1') });
-    const first = await run(batch(1n, 2n));
+    const first = await run(seriesBatch(1n, 2n));
     expect(first.passed).toEqual([[1n, 2n]]);
     // Not acknowledged yet: the same series pass again (duplicates, never loss).
-    const second = await run(batch(1n, 2n));
+    const second = await run(seriesBatch(1n, 2n));
     expect(second.passed).toEqual([[1n, 2n]]);
     first.delivery.release();
     await first.delivery.done;
-    const third = await run(batch(1n, 2n, 3n));
+    const third = await run(seriesBatch(1n, 2n, 3n));
     expect(third.passed).toEqual([[3n]]);
   });
 
@@ -60,8 +54,8 @@ describe('dedup stage', () => {
     const hanging: Array<() => void> = [];
     const slow: DedupTier = {
       name: 'slow',
-      lookup: async (hashes) => hashes.map(() => undefined),
-      mark: () => new Promise<void>((resolve) => hanging.push(resolve)),
+      lookupPairs: async (_hi, _lo, count) => new Float64Array(count).fill(NaN),
+      markPairs: () => new Promise<void>((resolve) => hanging.push(resolve)),
       healthy: () => true,
     };
     const acked = (d: Delivery) => {
@@ -71,8 +65,8 @@ describe('dedup stage', () => {
     };
     const settle = () => new Promise((r) => setImmediate(r));
     const run = stage({ slow }, { max_pending_marks: 1 });
-    const a = await run(batch(1n));
-    const b = await run(batch(2n));
+    const a = await run(seriesBatch(1n));
+    const b = await run(seriesBatch(2n));
     const aAcked = acked(a.delivery);
     const bAcked = acked(b.delivery);
     a.delivery.release();
@@ -86,7 +80,7 @@ describe('dedup stage', () => {
 
     // 0: every acknowledgement waits for its marks (as before the limit existed).
     const waiting = stage({ slow }, { max_pending_marks: 0 });
-    const c = await waiting(batch(3n));
+    const c = await waiting(seriesBatch(3n));
     const cAcked = acked(c.delivery);
     c.delivery.release();
     await settle();
@@ -98,47 +92,47 @@ describe('dedup stage', () => {
 
   it('drops a batch entirely when every series is known', async () => {
     const run = stage({ t1: await tier('t1') });
-    const a = await run(batch(7n));
+    const a = await run(seriesBatch(7n));
     a.delivery.release();
     await a.delivery.done;
-    expect((await run(batch(7n))).passed).toEqual([]);
+    expect((await run(seriesBatch(7n))).passed).toEqual([]);
   });
 
   it('never marks series of a failed delivery', async () => {
     const run = stage({ t1: await tier('t1') });
-    const a = await run(batch(5n));
+    const a = await run(seriesBatch(5n));
     a.delivery.fail(new Error('kafka down'));
     await expect(a.delivery.done).rejects.toThrow();
-    expect((await run(batch(5n))).passed).toEqual([[5n]]);
+    expect((await run(seriesBatch(5n))).passed).toEqual([[5n]]);
   });
 
   it('sends a series again once refresh_after has passed', async () => {
     const t1 = await tier('t1');
-    await t1.mark([9n], Date.now() - 10 * 60_000);
+    await markHashes(t1, [9n], Date.now() - 10 * 60_000);
     const run = stage({ t1 }, { refresh_after: '5m' });
-    expect((await run(batch(9n))).passed).toEqual([[9n]]);
+    expect((await run(seriesBatch(9n))).passed).toEqual([[9n]]);
     const fresh = stage({ t1 }, { refresh_after: '1h' });
-    expect((await fresh(batch(9n))).passed).toEqual([]);
+    expect((await fresh(seriesBatch(9n))).passed).toEqual([]);
   });
 
   it('teaches earlier tiers what a later tier knows', async () => {
     const t1 = await tier('t1');
     const t2 = await tier('t2');
-    await t2.mark([4n], Date.now());
+    await markHashes(t2, [4n], Date.now());
     const run = stage({ t1, t2 });
-    expect((await run(batch(4n))).passed).toEqual([]);
-    expect((await t1.lookup([4n]))[0]).toBeDefined();
+    expect((await run(seriesBatch(4n))).passed).toEqual([]);
+    expect((await lookupHashes(t1, [4n]))[0]).toBeDefined();
   });
 
   it('passes everything on when a tier fails (more duplicates, no loss)', async () => {
     const broken: DedupTier = {
       name: 'broken',
-      lookup: () => Promise.reject(new Error('connection refused')),
-      mark: () => Promise.reject(new Error('connection refused')),
+      lookupPairs: () => Promise.reject(new Error('connection refused')),
+      markPairs: () => Promise.reject(new Error('connection refused')),
       healthy: () => true,
     };
     const run = stage({ broken });
-    const a = await run(batch(1n));
+    const a = await run(seriesBatch(1n));
     expect(a.passed).toEqual([[1n]]);
     a.delivery.release();
     await expect(a.delivery.done).resolves.toBeUndefined();
@@ -147,7 +141,7 @@ describe('dedup stage', () => {
   it('dedups metadata entries as well', async () => {
     const run = stage({ t1: await tier('t1') });
     const meta = { metricFamilyName: 'up', type: 'gauge' as const, help: 'h', unit: '' };
-    const withMeta = { ...batch(), metadata: [meta] };
+    const withMeta = { ...seriesBatch(), metadata: [meta] };
     const a = await run(withMeta);
     expect(a.passed).toEqual([[]]);
     a.delivery.release();
@@ -156,57 +150,25 @@ describe('dedup stage', () => {
   });
 });
 
-/** A raw 1.0 request of these series (by number, `m<i>{job="j"}`), canonicalized into a hashed batch. */
-function hashedBatch(ids: number[], metadata: MetricMetadata[] = []): HashedSeriesBatch {
-  const body = encodeWriteRequestV1({
-    version: '1.0',
-    timeseries: ids.map((i) => ({ labels: [{ name: '__name__', value: `m${i}` }, { name: 'job', value: 'j' }], samples: [{ value: 1, timestamp: 1000 + i }], exemplars: [], histograms: [] })),
-    metadata,
-  });
-  const batch = canonicalizeRequest(scanWriteRequestV1(body)!, canonicalizeConfig.parse({}), Date.now(), new LabelBytesCache(1 << 20)).batch;
-  expect(batch).toBeInstanceOf(HashedSeriesBatch);
-  return batch as HashedSeriesBatch;
-}
-
-const hashOf = (i: number) => seriesHash([{ name: '__name__', value: `m${i}` }, { name: 'job', value: 'j' }]);
-
-/** A tier that only speaks BigInts (no lookupHalves, lookupPairs, markPairs), recording its calls. */
-function bigintOnly(inner: DedupTier): DedupTier & { lookups: bigint[][]; marks: bigint[][] } {
-  const lookups: bigint[][] = [];
-  const marks: bigint[][] = [];
-  return {
-    name: `${inner.name}-bigint`,
-    lookups,
-    marks,
-    lookup: (hashes) => (lookups.push([...hashes]), inner.lookup(hashes)),
-    mark: (hashes, at) => (marks.push([...hashes]), inner.mark(hashes, at)),
-    healthy: () => true,
-  };
-}
-
 describe('dedup stage, hashed batches (raw 1.0 requests)', () => {
   it('asks later tiers by uint32 halves, passes the unknown series unbuilt, and marks every tier by halves once acknowledged', async () => {
     const t1 = await tier('t1');
     const t2 = await tier('t2');
     const lookupPairs = vi.spyOn(t2, 'lookupPairs');
-    const lookup = vi.spyOn(t2, 'lookup');
     const markPairs = vi.spyOn(t2, 'markPairs');
-    const mark = vi.spyOn(t2, 'mark');
     const run = stage({ t1, t2 });
     const first = await run(hashedBatch([1, 2, 3]));
     expect(first.passed).toEqual([[hashOf(1), hashOf(2), hashOf(3)]]);
     expect(lookupPairs).toHaveBeenCalledTimes(1);
     expect(lookupPairs.mock.calls[0][2]).toBe(3);
-    expect(lookup).not.toHaveBeenCalled();
     // Not acknowledged: nothing marked, so they pass again.
     expect((await run(hashedBatch([1, 2, 3]))).passed).toEqual([[hashOf(1), hashOf(2), hashOf(3)]]);
     expect(markPairs).not.toHaveBeenCalled();
     first.delivery.release();
     await first.delivery.done;
     expect(markPairs).toHaveBeenCalledTimes(1);
-    expect(mark).not.toHaveBeenCalled();
-    expect((await t1.lookup([hashOf(1), hashOf(2), hashOf(3)])).every((at) => at !== undefined)).toBe(true);
-    expect((await t2.lookup([hashOf(1), hashOf(2), hashOf(3)])).every((at) => at !== undefined)).toBe(true);
+    expect((await lookupHashes(t1, [hashOf(1), hashOf(2), hashOf(3)])).every((at) => at !== undefined)).toBe(true);
+    expect((await lookupHashes(t2, [hashOf(1), hashOf(2), hashOf(3)])).every((at) => at !== undefined)).toBe(true);
     expect((await run(hashedBatch([1, 2, 3, 4]))).passed).toEqual([[hashOf(4)]]);
   });
 
@@ -214,23 +176,23 @@ describe('dedup stage, hashed batches (raw 1.0 requests)', () => {
     const t1 = await tier('t1');
     const t2 = await tier('t2');
     const earlier = Date.now() - 60_000;
-    await t2.mark([hashOf(5)], earlier);
-    await t2.mark([hashOf(6)], earlier - 60_000);
+    await markHashes(t2, [hashOf(5)], earlier);
+    await markHashes(t2, [hashOf(6)], earlier - 60_000);
     const run = stage({ t1, t2 });
     const a = await run(hashedBatch([5, 6, 7]));
     expect(a.passed).toEqual([[hashOf(7)]]);
-    expect(await t1.lookup([hashOf(5), hashOf(6), hashOf(7)])).toEqual([Math.floor(earlier / 1000) * 1000, Math.floor((earlier - 60_000) / 1000) * 1000, undefined]);
+    expect(await lookupHashes(t1, [hashOf(5), hashOf(6), hashOf(7)])).toEqual([Math.floor(earlier / 1000) * 1000, Math.floor((earlier - 60_000) / 1000) * 1000, undefined]);
     // The first tier now answers by itself: the second is not asked about them again.
     const lookupPairs = vi.spyOn(t2, 'lookupPairs');
     expect((await run(hashedBatch([5, 6]))).passed).toEqual([]);
     expect(lookupPairs).not.toHaveBeenCalled();
   });
 
-  it('falls back to BigInts for a tier without the halves methods, with the same outcome', async () => {
+  it('asks a later tier without lookupHalves by pairs, with the same outcome', async () => {
     const t1 = await tier('t1');
     const inner = await tier('t2');
-    await inner.mark([hashOf(2)], Date.now());
-    const t2 = bigintOnly(inner);
+    await markHashes(inner, [hashOf(2)], Date.now());
+    const t2 = withoutHalves(inner);
     const run = stage({ t1, t2 });
     const a = await run(hashedBatch([1, 2, 3, 1]));
     // The same series twice in a request is one entry.
@@ -239,10 +201,10 @@ describe('dedup stage, hashed batches (raw 1.0 requests)', () => {
     a.delivery.release();
     await a.delivery.done;
     expect(t2.marks).toEqual([[hashOf(1), hashOf(3)]]);
-    expect((await t1.lookup([hashOf(1), hashOf(2), hashOf(3)])).every((at) => at !== undefined)).toBe(true);
+    expect((await lookupHashes(t1, [hashOf(1), hashOf(2), hashOf(3)])).every((at) => at !== undefined)).toBe(true);
 
-    // A BigInt-only first tier: no synchronous check, every series goes to the tiers by BigInt.
-    const only = bigintOnly(await tier('t3'));
+    // A first tier without lookupHalves: no synchronous check, every series goes to the tiers by pairs.
+    const only = withoutHalves(await tier('t3'));
     const run3 = stage({ only });
     const b = await run3(hashedBatch([8, 9]));
     expect(b.passed).toEqual([[hashOf(8), hashOf(9)]]);
@@ -256,8 +218,6 @@ describe('dedup stage, hashed batches (raw 1.0 requests)', () => {
     const t1 = await tier('t1');
     const broken: DedupTier = {
       name: 'broken',
-      lookup: () => Promise.reject(new Error('connection refused')),
-      mark: () => Promise.reject(new Error('connection refused')),
       lookupPairs: () => Promise.reject(new Error('connection refused')),
       markPairs: () => Promise.reject(new Error('connection refused')),
       healthy: () => true,
@@ -279,7 +239,7 @@ describe('dedup stage, hashed batches (raw 1.0 requests)', () => {
     a.delivery.fail(new Error('kafka down'));
     await expect(a.delivery.done).rejects.toThrow();
     expect((await run(hashedBatch([1]))).passed).toEqual([[hashOf(1)]]);
-    expect(await t2.lookup([hashOf(1)])).toEqual([undefined]);
+    expect(await lookupHashes(t2, [hashOf(1)])).toEqual([undefined]);
   });
 
   it('dedups metadata entries of a hashed batch through the later tiers too', async () => {

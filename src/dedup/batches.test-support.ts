@@ -1,0 +1,29 @@
+import { expect } from 'vitest';
+import { LabelBytesCache } from '../series/label-bytes-cache.js';
+import { seriesHash, type CanonicalSeries, type SeriesBatch } from '../series/canonical.js';
+import { HashedSeriesBatch } from '../series/hashed-batch.js';
+import { scanWriteRequestV1 } from '../remote-write/decode/raw-v1.js';
+import { encodeWriteRequestV1 } from '../remote-write/reference-codec.test-support.js';
+import type { MetricMetadata } from '../remote-write/types.js';
+import { canonicalizeConfig, canonicalizeRequest } from '../stages/transforms/canonicalize.js';
+
+/** A plain SeriesBatch of series known only by these hashes (`m<hash>`). */
+export function seriesBatch(...hashes: bigint[]): SeriesBatch {
+  const series = (hash: bigint): CanonicalSeries => ({ labels: [{ name: '__name__', value: `m${hash}` }], metricName: `m${hash}`, key: `m${hash}{}`, hash, firstTimestamp: 0, lastTimestamp: 0 });
+  return { series: hashes.map(series), metadata: [], receivedAt: 0, counts: { samples: hashes.length, histograms: 0, exemplars: 0 } };
+}
+
+/** A raw 1.0 request of these series (by number, `m<i>{job="j"}`), canonicalized into a hashed batch. */
+export function hashedBatch(ids: number[], metadata: MetricMetadata[] = []): HashedSeriesBatch {
+  const body = encodeWriteRequestV1({
+    version: '1.0',
+    timeseries: ids.map((i) => ({ labels: [{ name: '__name__', value: `m${i}` }, { name: 'job', value: 'j' }], samples: [{ value: 1, timestamp: 1000 + i }], exemplars: [], histograms: [] })),
+    metadata,
+  });
+  const batch = canonicalizeRequest(scanWriteRequestV1(body)!, canonicalizeConfig.parse({}), Date.now(), new LabelBytesCache(1 << 20)).batch;
+  expect(batch).toBeInstanceOf(HashedSeriesBatch);
+  return batch as HashedSeriesBatch;
+}
+
+/** The hash of series `i` of `hashedBatch`. */
+export const hashOf = (i: number) => seriesHash([{ name: '__name__', value: `m${i}` }, { name: 'job', value: 'j' }]);
