@@ -1,11 +1,11 @@
 import { expect } from 'vitest';
-import { LabelBytesCache } from '../series/label-bytes-cache.js';
 import { seriesHash, type CanonicalSeries, type SeriesBatch } from '../series/canonical.js';
+import { SeriesCanonicalizer } from '../series/canonicalize.js';
 import { HashedSeriesBatch } from '../series/hashed-batch.js';
+import { DEFAULT_SERIES_RULES } from '../series/validation.js';
 import { scanWriteRequestV1 } from '../remote-write/decode/raw-v1.js';
 import { encodeWriteRequestV1 } from '../remote-write/reference-codec.test-support.js';
 import type { MetricMetadata } from '../remote-write/types.js';
-import { canonicalizeConfig, canonicalizeRequest } from '../stages/transforms/canonicalize.js';
 
 /** A plain SeriesBatch of series known only by these hashes (`m<hash>`). */
 export function seriesBatch(...hashes: bigint[]): SeriesBatch {
@@ -20,7 +20,7 @@ export function hashedBatch(ids: number[], metadata: MetricMetadata[] = []): Has
     timeseries: ids.map((i) => ({ labels: [{ name: '__name__', value: `m${i}` }, { name: 'job', value: 'j' }], samples: [{ value: 1, timestamp: 1000 + i }], exemplars: [], histograms: [] })),
     metadata,
   });
-  const batch = canonicalizeRequest(scanWriteRequestV1(body)!, canonicalizeConfig.parse({}), Date.now(), new LabelBytesCache(1 << 20)).batch;
+  const batch = new SeriesCanonicalizer(DEFAULT_SERIES_RULES, { labelCacheBytes: 1 << 20 }).canonicalize(scanWriteRequestV1(body)!, Date.now()).batch;
   expect(batch).toBeInstanceOf(HashedSeriesBatch);
   return batch as HashedSeriesBatch;
 }

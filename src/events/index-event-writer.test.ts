@@ -5,11 +5,11 @@ import { decodeIndexEvents, encodeSeriesBatch, partitionOf } from './index-event
 import { encodeSeriesBatchReference } from './index-event-reference.test-support.js';
 import { hashHigh } from '../series/canonical.js';
 import { HashedSeriesBatch } from '../series/hashed-batch.js';
-import { LabelBytesCache } from '../series/label-bytes-cache.js';
+import { SeriesCanonicalizer } from '../series/canonicalize.js';
 import { scanWriteRequestV1 } from '../remote-write/decode/raw-v1.js';
 import { encodeWriteRequestV1 } from '../remote-write/reference-codec.test-support.js';
 import type { TimeSeries } from '../remote-write/types.js';
-import { canonicalizeConfig, canonicalizeRequest } from '../stages/transforms/canonicalize.js';
+import { DEFAULT_SERIES_RULES } from '../series/validation.js';
 
 const series = (labels: Array<[string, string]>, first: number, last: number): CanonicalSeries => {
   const l = labels.map(([name, value]) => ({ name, value }));
@@ -139,10 +139,9 @@ describe('hand-written IndexEvents encoder', () => {
       ...Array.from({ length: 200 }, (_, i) => ts([['__name__', `m${i % 7}`], ['i', String(i)], ['zone', 'eu']], [i])),
     ];
     const body = encodeWriteRequestV1({ version: '1.0', timeseries, metadata: [{ metricFamilyName: 'up', type: 'gauge', help: 'h', unit: '' }], counts: { samples: 0, histograms: 0, exemplars: 0 } } as never);
-    const cache = new LabelBytesCache(1 << 20);
-    const config = canonicalizeConfig.parse({});
+    const canonicalizer = new SeriesCanonicalizer(DEFAULT_SERIES_RULES, { labelCacheBytes: 1 << 20 });
     for (const pass of ['cold cache', 'warm cache']) {
-      const { batch, invalid } = canonicalizeRequest(scanWriteRequestV1(body)!, config, 1_700_000_000_000, cache);
+      const { batch, invalid } = canonicalizer.canonicalize(scanWriteRequestV1(body)!, 1_700_000_000_000);
       expect(invalid, pass).toEqual([]);
       expect(batch).toBeInstanceOf(HashedSeriesBatch);
       const hashed = batch as HashedSeriesBatch;

@@ -1,5 +1,6 @@
 import xxhash from 'xxhash-wasm';
 import type { Label, MetricMetadata, WriteCounts } from '../remote-write/types.js';
+import { isLegacyLabelName, isLegacyMetricName } from './validation.js';
 
 /**
  * A series after canonicalization: labels sorted by name, validated, empty values dropped.
@@ -114,16 +115,6 @@ function writeUtf8(text: string, at: number): number {
     scratch[at++] = c;
   }
   return at;
-}
-
-const LEGACY_METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LEGACY_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-export function isLegacyMetricName(name: string): boolean {
-  return LEGACY_METRIC_NAME.test(name);
-}
-export function isLegacyLabelName(name: string): boolean {
-  return LEGACY_LABEL_NAME.test(name);
 }
 
 /** A double-quoted string with Prometheus' escaping (backslash, double quote, line feed). */

@@ -7,8 +7,8 @@ import { loadCorpus } from '../../test/support/corpus.js';
 import { silentLogger } from '../logger.js';
 import { seriesHash, type SeriesBatch } from './canonical.js';
 import { decodeWriteRequestFast } from '../remote-write/decode/fast-v1.js';
+import { SeriesCanonicalizer } from './canonicalize.js';
 import { HashedSeriesBatch } from './hashed-batch.js';
-import { LabelBytesCache } from './label-bytes-cache.js';
 import { scanWriteRequestV1 } from '../remote-write/decode/raw-v1.js';
 import { encodeWriteRequestV1 } from '../remote-write/reference-codec.test-support.js';
 import { decompressSnappy } from '../remote-write/snappy.js';
@@ -17,8 +17,8 @@ import { memoryDedup } from '../resources/memory-dedup.js';
 import { Delivery } from '../runtime/delivery.js';
 import { Message } from '../runtime/message.js';
 import type { StageContext } from '../topology/declaration.js';
-import { canonicalizeConfig, canonicalizeRequest } from '../stages/transforms/canonicalize.js';
 import { dedup, dedupConfig } from '../stages/transforms/dedup.js';
+import { DEFAULT_SERIES_RULES, type SeriesRules } from './validation.js';
 
 /**
  * The fast path (raw 1.0 request, label-bytes cache, hashed batch) against the plain path
@@ -28,11 +28,15 @@ import { dedup, dedupConfig } from '../stages/transforms/dedup.js';
 
 const NOW = 1_700_000_000_000;
 
-function expectSameCanonicalization(body: Uint8Array, cache: LabelBytesCache, config = canonicalizeConfig.parse({}), label = '') {
+/** A canonicalizer with a label-bytes cache of this size. */
+const withCache = (bytes: number, rules: SeriesRules = DEFAULT_SERIES_RULES) => new SeriesCanonicalizer(rules, { labelCacheBytes: bytes });
+
+/** `canonicalizer` (with its cache) against one of the same rules without a cache. */
+function expectSameCanonicalization(body: Uint8Array, canonicalizer: SeriesCanonicalizer, label = '') {
   const raw = scanWriteRequestV1(body);
   if (raw === undefined) return;
-  const plain = canonicalizeRequest(decodeWriteRequestFast(body, '1.0'), config, NOW);
-  const fast = canonicalizeRequest(raw, config, NOW, cache);
+  const plain = new SeriesCanonicalizer(canonicalizer.rules).canonicalize(decodeWriteRequestFast(body, '1.0'), NOW);
+  const fast = canonicalizer.canonicalize(raw, NOW);
   expect(fast.batch).toBeInstanceOf(HashedSeriesBatch);
   expect(fast.invalid, label).toEqual(plain.invalid);
   const hashed = fast.batch as HashedSeriesBatch;
@@ -70,26 +74,26 @@ const request: fc.Arbitrary<WriteRequest> = fc.record(
 
 describe('canonicalize, raw fast path', () => {
   it('canonicalizes every corpus body as the plain path does, with a cold and a warm cache', () => {
-    const cache = new LabelBytesCache(64 << 20);
+    const canonicalizer = withCache(64 << 20);
     const bodies = loadCorpus().map(({ body }) => decompressSnappy(body, 64 << 20));
-    for (const round of ['cold', 'warm']) bodies.forEach((body, i) => expectSameCanonicalization(body, cache, undefined, `${round} ${i}`));
+    for (const round of ['cold', 'warm']) bodies.forEach((body, i) => expectSameCanonicalization(body, canonicalizer, `${round} ${i}`));
   });
 
   it('agrees with the plain path on generated requests (unsorted, invalid, empty values, repeated series)', () => {
-    // A cache belongs to one configuration (one canonicalize stage): what it holds passed that validation.
-    const configs = [
-      canonicalizeConfig.parse({}),
-      canonicalizeConfig.parse({ max_labels_per_series: 3, max_label_value_length: 100 }),
-      canonicalizeConfig.parse({ name_validation: 'utf8', max_label_name_length: 4 }),
+    // A cache belongs to one canonicalizer: what it holds passed its rules.
+    const ruleSets: SeriesRules[] = [
+      DEFAULT_SERIES_RULES,
+      { ...DEFAULT_SERIES_RULES, maxLabelsPerSeries: 3, maxLabelValueLength: 100 },
+      { ...DEFAULT_SERIES_RULES, nameValidation: 'utf8', maxLabelNameLength: 4 },
     ];
-    const caches = configs.map(() => [new LabelBytesCache(64 << 20), new LabelBytesCache(8192)]);
+    const canonicalizers = ruleSets.map((rules) => [withCache(64 << 20, rules), withCache(8192, rules)]);
     fc.assert(
-      fc.property(request, fc.nat(configs.length - 1), (req, c) => {
+      fc.property(request, fc.nat(ruleSets.length - 1), (req, c) => {
         const body = encodeWriteRequestV1(req);
-        for (const cache of caches[c]) {
+        for (const canonicalizer of canonicalizers[c]) {
           // Twice: the second time every valid series is a cache hit.
-          expectSameCanonicalization(body, cache, configs[c], JSON.stringify(req));
-          expectSameCanonicalization(body, cache, configs[c], JSON.stringify(req));
+          expectSameCanonicalization(body, canonicalizer, JSON.stringify(req));
+          expectSameCanonicalization(body, canonicalizer, JSON.stringify(req));
         }
       }),
       { numRuns: 300 },
@@ -99,8 +103,7 @@ describe('canonicalize, raw fast path', () => {
 
 describe('canonicalize, raw fast path for new series', () => {
   it('hashes canonical new series from their label bytes without decoding them, as the plain path would', () => {
-    const config = canonicalizeConfig.parse({});
-    const cache = new LabelBytesCache(64 << 20);
+    const canonicalizer = withCache(64 << 20);
     const body = encodeWriteRequestV1({
       version: '1.0',
       timeseries: Array.from({ length: 50 }, (_, i) => ({
@@ -113,19 +116,18 @@ describe('canonicalize, raw fast path for new series', () => {
     });
     const raw = scanWriteRequestV1(body)!;
     const seriesAt = vi.spyOn(raw, 'seriesAt');
-    const fast = canonicalizeRequest(raw, config, NOW, cache);
+    const fast = canonicalizer.canonicalize(raw, NOW);
     expect(seriesAt).not.toHaveBeenCalled();
     seriesAt.mockRestore();
-    expectSameCanonicalization(body, new LabelBytesCache(64 << 20), config);
+    expectSameCanonicalization(body, withCache(64 << 20));
     // What the raw path stored is a cache hit next time, with the same hash.
-    const again = canonicalizeRequest(scanWriteRequestV1(body)!, config, NOW, cache).batch as HashedSeriesBatch;
+    const again = canonicalizer.canonicalize(scanWriteRequestV1(body)!, NOW).batch as HashedSeriesBatch;
     const first = fast.batch as HashedSeriesBatch;
     expect([...again.hashHi.subarray(0, again.size)]).toEqual([...first.hashHi.subarray(0, first.size)]);
     expect([...again.hashLo.subarray(0, again.size)]).toEqual([...first.hashLo.subarray(0, first.size)]);
   });
 
   it('still decodes series that are not canonical as sent, and reports invalid ones as before', () => {
-    const config = canonicalizeConfig.parse({});
     const body = encodeWriteRequestV1({
       version: '1.0',
       timeseries: [
@@ -135,8 +137,8 @@ describe('canonicalize, raw fast path for new series', () => {
       ],
       metadata: [],
     });
-    expectSameCanonicalization(body, new LabelBytesCache(64 << 20), config);
-    const fast = canonicalizeRequest(scanWriteRequestV1(body)!, config, NOW, new LabelBytesCache(64 << 20));
+    expectSameCanonicalization(body, withCache(64 << 20));
+    const fast = withCache(64 << 20).canonicalize(scanWriteRequestV1(body)!, NOW);
     expect(fast.invalid).toEqual([{ where: 'timeseries[1] {"bad-metric"}', reason: 'invalid metric name "bad-metric"' }]);
     expect(fast.batch.series.map((s) => [s.key, s.firstTimestamp, s.lastTimestamp])).toEqual([['up{job="a"}', 5, 9]]);
   });
@@ -147,17 +149,16 @@ describe('dedup of a hashed batch', () => {
     const tier = await memoryDedup.open(memoryDedup.config.parse({ max_series: 10_000 }), { name: 't1', logger: silentLogger(), dataDir: '/tmp' });
     const ctx: StageContext = { pipeline: 'p', stage: 'dedup', logger: silentLogger(), shutdown: new AbortController().signal, flushRequests: NEVER, resources: { get: <R>() => tier as R } };
     const op = dedup.create(dedupConfig.parse({ tiers: ['t1'] }), ctx);
-    const cache = new LabelBytesCache(1 << 20);
+    const canonicalizer = withCache(1 << 20);
     const body = decompressSnappy(loadCorpus()[0].body, 64 << 20);
-    const config = canonicalizeConfig.parse({});
     const run = async () => {
-      const batch = canonicalizeRequest(scanWriteRequestV1(body)!, config, Date.now(), cache).batch;
+      const batch = canonicalizer.canonicalize(scanWriteRequestV1(body)!, Date.now()).batch;
       const delivery = new Delivery();
       delivery.hold();
       const out = await firstValueFrom(of(new Message(batch, delivery)).pipe(op, toArray()));
       return { out: out.map((m) => m.payload as SeriesBatch), delivery };
     };
-    const expected = canonicalizeRequest(decodeWriteRequestFast(body, '1.0'), config, 0).batch;
+    const expected = new SeriesCanonicalizer(DEFAULT_SERIES_RULES).canonicalize(decodeWriteRequestFast(body, '1.0'), 0).batch;
 
     const first = await run();
     expect(first.out).toHaveLength(1);

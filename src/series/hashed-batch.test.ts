@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalizeConfig, canonicalizeRequest } from '../stages/transforms/canonicalize.js';
+import { SeriesCanonicalizer } from './canonicalize.js';
 import { HashedSeriesBatch } from './hashed-batch.js';
-import { LabelBytesCache } from './label-bytes-cache.js';
 import { scanWriteRequestV1 } from '../remote-write/decode/raw-v1.js';
 import { encodeWriteRequestV1 } from '../remote-write/reference-codec.test-support.js';
 import type { TimeSeries, WriteRequest } from '../remote-write/types.js';
+import { DEFAULT_SERIES_RULES } from './validation.js';
 
 const ts = (name: string, times: number[]): TimeSeries => ({
   labels: [
@@ -18,7 +18,7 @@ const ts = (name: string, times: number[]): TimeSeries => ({
 
 function hashedBatch(timeseries: TimeSeries[]): HashedSeriesBatch {
   const body = encodeWriteRequestV1({ version: '1.0', timeseries, metadata: [], counts: { samples: 0, histograms: 0, exemplars: 0 } } as WriteRequest);
-  const { batch } = canonicalizeRequest(scanWriteRequestV1(body)!, canonicalizeConfig.parse({}), 1_000, new LabelBytesCache(1 << 20));
+  const { batch } = new SeriesCanonicalizer(DEFAULT_SERIES_RULES, { labelCacheBytes: 1 << 20 }).canonicalize(scanWriteRequestV1(body)!, 1_000);
   return batch as HashedSeriesBatch;
 }
 

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalizeConfig, canonicalizeRequest, type CanonicalizeConfig } from '../stages/transforms/canonicalize.js';
 import { hashHigh, hashLow, seriesHash } from './canonical.js';
+import { SeriesCanonicalizer } from './canonicalize.js';
 import { decodeWriteRequestFast } from '../remote-write/decode/fast-v1.js';
 import { RawCanonicalizer } from './raw-canonical.js';
 import { scanWriteRequestV1 } from '../remote-write/decode/raw-v1.js';
+import { DEFAULT_SERIES_RULES, type SeriesRules } from './validation.js';
 
 /**
  * The raw path against the full one (decode, canonicalLabels, validate, seriesHash) on the same
@@ -46,26 +47,21 @@ function body(labels: RawLabel[]): Uint8Array {
 }
 
 /** The raw path's answer: the hash as halves, or undefined when it declines. */
-function rawOutcome(bytes: Uint8Array, config: CanonicalizeConfig): { hi: number; lo: number } | undefined {
+function rawOutcome(bytes: Uint8Array, rules: SeriesRules): { hi: number; lo: number } | undefined {
   const req = scanWriteRequestV1(bytes);
   expect(req).toBeDefined();
-  const raw = new RawCanonicalizer({
-    legacyNames: config.name_validation === 'legacy',
-    maxLabels: config.max_labels_per_series,
-    maxNameLength: config.max_label_name_length,
-    maxValueLength: config.max_label_value_length,
-  });
+  const raw = new RawCanonicalizer(rules);
   return raw.hash(req!.bytes, new DataView(req!.bytes.buffer, req!.bytes.byteOffset, req!.bytes.byteLength), req!.bounds[0], req!.bounds[1]) ? { hi: raw.hi, lo: raw.lo } : undefined;
 }
 
-function expectAgreement(labels: RawLabel[], config: CanonicalizeConfig): void {
+function expectAgreement(labels: RawLabel[], rules: SeriesRules): void {
   const bytes = body(labels);
-  const raw = rawOutcome(bytes, config);
+  const raw = rawOutcome(bytes, rules);
   const decoded = decodeWriteRequestFast(bytes, '1.0');
-  const plain = canonicalizeRequest(decoded, config, 0);
+  const plain = new SeriesCanonicalizer(rules).canonicalize(decoded, 0);
   const sent = decoded.timeseries[0].labels;
   const canonicalAsSent = sent.every((l, i) => l.value !== '' && (i === 0 || sent[i - 1].name < l.name));
-  const label = JSON.stringify({ labels, config });
+  const label = JSON.stringify({ labels, rules });
   if (raw !== undefined) {
     expect(plain.invalid, label).toEqual([]);
     const hash = plain.batch.series[0].hash;
@@ -77,11 +73,11 @@ function expectAgreement(labels: RawLabel[], config: CanonicalizeConfig): void {
   }
 }
 
-const configs = [
-  canonicalizeConfig.parse({}),
-  canonicalizeConfig.parse({ name_validation: 'utf8' }),
-  canonicalizeConfig.parse({ max_labels_per_series: 3, max_label_name_length: 8, max_label_value_length: 40 }),
-  canonicalizeConfig.parse({ name_validation: 'utf8', max_labels_per_series: 2, max_label_value_length: 200 }),
+const ruleSets: SeriesRules[] = [
+  DEFAULT_SERIES_RULES,
+  { ...DEFAULT_SERIES_RULES, nameValidation: 'utf8' },
+  { ...DEFAULT_SERIES_RULES, maxLabelsPerSeries: 3, maxLabelNameLength: 8, maxLabelValueLength: 40 },
+  { ...DEFAULT_SERIES_RULES, nameValidation: 'utf8', maxLabelsPerSeries: 2, maxLabelValueLength: 200 },
 ];
 
 const names = fc.constantFrom('__name__', 'job', 'instance', 'a', 'b', 'B', '_x', 'le', 'a_b', 'a:b', 'bad-name', '0x', '', 'x9', 'verylongname', 'zz');
@@ -98,20 +94,20 @@ const labelSet = fc.oneof(
 
 describe('RawCanonicalizer', () => {
   it('hashes labels that are canonical and valid as sent, exactly as seriesHash', () => {
-    const config = configs[0];
+    const rules = ruleSets[0];
     const labels = [
       { name: '__name__', value: 'http_requests_total' },
       { name: 'code', value: '200' },
       { name: 'instance', value: 'a:9100' },
       { name: 'job', value: 'node' },
     ];
-    const raw = rawOutcome(body(labels), config);
+    const raw = rawOutcome(body(labels), rules);
     const hash = seriesHash(labels);
     expect(raw).toEqual({ hi: hashHigh(hash), lo: hashLow(hash) });
   });
 
   it('declines unsorted, duplicate, empty and invalid labels, and limits', () => {
-    const config = configs[2];
+    const rules = ruleSets[2];
     const cases: RawLabel[][] = [
       [{ name: 'b', value: '1' }, { name: 'a', value: '2' }],
       [{ name: 'a', value: '1' }, { name: 'a', value: '2' }],
@@ -126,35 +122,35 @@ describe('RawCanonicalizer', () => {
       [{ name: 'a', value: '1' }, { name: 'b', value: '1' }, { name: 'c', value: '1' }, { name: 'd', value: '1' }],
       [],
     ];
-    for (const labels of cases) expect(rawOutcome(body(labels), config), JSON.stringify(labels)).toBeUndefined();
+    for (const labels of cases) expect(rawOutcome(body(labels), rules), JSON.stringify(labels)).toBeUndefined();
   });
 
   it('takes long labels (multi-byte lengths) and metric names with colons', () => {
-    const config = configs[0];
+    const rules = ruleSets[0];
     const labels = [
       { name: '__name__', value: 'job:rate5m:sum' },
       { name: 'a', value: 'v'.repeat(300) },
     ];
-    const raw = rawOutcome(body(labels), config);
+    const raw = rawOutcome(body(labels), rules);
     const hash = seriesHash(labels);
     expect(raw).toEqual({ hi: hashHigh(hash), lo: hashLow(hash) });
   });
 
   it('hashes label sets longer than its scratch space', () => {
-    const config = canonicalizeConfig.parse({ max_label_value_length: 10_000 });
+    const rules = { ...DEFAULT_SERIES_RULES, maxLabelValueLength: 10_000 };
     const labels = [
       { name: '__name__', value: 'm' },
       { name: 'a', value: 'x'.repeat(6000) },
       { name: 'b', value: 'y'.repeat(3) },
     ];
-    const raw = rawOutcome(body(labels), config);
+    const raw = rawOutcome(body(labels), rules);
     const hash = seriesHash(labels);
     expect(raw).toEqual({ hi: hashHigh(hash), lo: hashLow(hash) });
   });
 
   it('agrees with the full path on generated label sets and configurations', () => {
     fc.assert(
-      fc.property(labelSet, fc.nat(configs.length - 1), (labels, c) => expectAgreement(labels, configs[c])),
+      fc.property(labelSet, fc.nat(ruleSets.length - 1), (labels, c) => expectAgreement(labels, ruleSets[c])),
       { numRuns: 3000 },
     );
   });
@@ -168,7 +164,7 @@ describe('RawCanonicalizer', () => {
       .map((ls) => [...ls].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)));
     fc.assert(
       fc.property(sortedValid, (labels) => {
-        const raw = rawOutcome(body(labels), configs[0]);
+        const raw = rawOutcome(body(labels), ruleSets[0]);
         const hash = seriesHash(labels);
         expect(raw).toEqual({ hi: hashHigh(hash), lo: hashLow(hash) });
       }),

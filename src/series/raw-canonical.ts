@@ -1,5 +1,6 @@
 import { hashHigh, hashLow, seriesHashOfPairs } from './canonical.js';
 import { lengthEnd, readLength } from '../remote-write/decode/raw-v1.js';
+import type { SeriesRules } from './validation.js';
 
 /**
  * The series hash straight from a series' raw label bytes, for the common case: a sender's labels
@@ -10,15 +11,6 @@ import { lengthEnd, readLength } from '../remote-write/decode/raw-v1.js';
  * The bytes are a run of label fields as `scanWriteRequestV1` accepts them: each
  * `0x0a len [0x0a n name] [0x12 n value]`, ASCII, name and value each at most once.
  */
-
-export interface RawLabelRules {
-  /** Prometheus 2 names (legacy), or any name (utf8: every ASCII name is valid UTF-8). */
-  legacyNames: boolean;
-  maxLabels: number;
-  /** In UTF-16 code units, which for ASCII are bytes. */
-  maxNameLength: number;
-  maxValueLength: number;
-}
 
 const LABEL_NAME = 0x0a; // Label field 1
 const LABEL_VALUE = 0x12; // Label field 2
@@ -52,15 +44,17 @@ export class RawCanonicalizer {
   private pairs = new Uint8Array(4096);
   private pairsView = new DataView(this.pairs.buffer);
 
-  constructor(private readonly rules: RawLabelRules) {}
+  constructor(private readonly rules: SeriesRules) {}
 
   /**
    * True, with `hi`/`lo` set to `seriesHash` of the labels, when the label fields
    * `bytes[start..end)` are canonical as they are (names strictly increasing, no empty name or
    * value) and valid under the rules; false when the full path must decide. `view` covers `bytes`.
+   * Lengths in UTF-16 code units are bytes here (ASCII), and every ASCII name is valid UTF-8.
    */
   hash(bytes: Uint8Array, view: DataView, start: number, end: number): boolean {
-    const { legacyNames, maxLabels, maxNameLength, maxValueLength } = this.rules;
+    const { maxLabelsPerSeries: maxLabels, maxLabelNameLength: maxNameLength, maxLabelValueLength: maxValueLength } = this.rules;
+    const legacyNames = this.rules.nameValidation === 'legacy';
     if (end - start > this.pairs.length) {
       this.pairs = new Uint8Array(Math.max(end - start, 2 * this.pairs.length));
       this.pairsView = new DataView(this.pairs.buffer);

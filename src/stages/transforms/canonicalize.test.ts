@@ -1,117 +1,58 @@
+import { firstValueFrom, NEVER, of, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { seriesHash, seriesKey } from '../../series/canonical.js';
-import type { Label, TimeSeries, WriteRequest } from '../../remote-write/types.js';
-import { canonicalizeConfig, canonicalizeRequest } from './canonicalize.js';
+import { InvalidInputError } from '../../errors.js';
+import { silentLogger } from '../../logger.js';
+import { scanWriteRequestV1 } from '../../remote-write/decode/raw-v1.js';
+import { encodeWriteRequestV1 } from '../../remote-write/reference-codec.test-support.js';
+import type { TimeSeries, WriteRequest } from '../../remote-write/types.js';
+import { Delivery } from '../../runtime/delivery.js';
+import { Message } from '../../runtime/message.js';
+import type { SeriesBatch } from '../../series/canonical.js';
+import { HashedSeriesBatch } from '../../series/hashed-batch.js';
+import type { StageContext } from '../../topology/declaration.js';
+import { canonicalize, canonicalizeConfig } from './canonicalize.js';
 
-const defaults = canonicalizeConfig.parse({});
-const series = (labels: Record<string, string>, timestamps: number[] = [1000]): TimeSeries => ({
-  labels: Object.entries(labels).map(([name, value]) => ({ name, value })),
-  samples: timestamps.map((timestamp) => ({ value: 1, timestamp })),
-  exemplars: [],
-  histograms: [],
-});
-const request = (...timeseries: TimeSeries[]): WriteRequest => ({ version: '1.0', timeseries, metadata: [] });
+// The algorithm's tests are beside it (src/series/canonicalize.test.ts); these test the stage's wiring.
 
-describe('canonicalizeRequest', () => {
-  it('sorts labels, drops empty values, and names the series', () => {
-    const { batch, invalid } = canonicalizeRequest(request(series({ job: 'node', __name__: 'up', empty: '', instance: 'a:9100' })), defaults, 0);
-    expect(invalid).toEqual([]);
-    const [s] = batch.series;
-    expect(s.labels.map((l) => l.name)).toEqual(['__name__', 'instance', 'job']);
-    expect(s.metricName).toBe('up');
-    expect(s.key).toBe('up{instance="a:9100",job="node"}');
-    expect(s.hash).toBe(seriesHash(s.labels));
+const ctx: StageContext = { pipeline: 'p', stage: 'canonicalize', logger: silentLogger(), shutdown: new AbortController().signal, flushRequests: NEVER, resources: { get: <R>() => undefined as R } };
+const series = (name: string): TimeSeries => ({ labels: [{ name: '__name__', value: name }], samples: [{ value: 1, timestamp: 1000 }], exemplars: [], histograms: [] });
+const request = (...names: string[]): WriteRequest => ({ version: '1.0', timeseries: names.map(series), metadata: [] });
+
+async function run(config: Record<string, unknown>, req: WriteRequest): Promise<{ batches: SeriesBatch[]; delivery: Delivery }> {
+  const delivery = new Delivery();
+  const out = await firstValueFrom(of(new Message(req, delivery)).pipe(canonicalize.create(canonicalizeConfig.parse(config), ctx), toArray()));
+  return { batches: out.map((m) => m.payload as SeriesBatch), delivery };
+}
+
+describe('canonicalize stage', () => {
+  it('on_invalid reject: passes the valid series on and names the invalid ones, up to max_reported_errors', async () => {
+    const { batches, delivery } = await run({ max_reported_errors: 2 }, request('ok', 'bad-1', 'bad-2', 'bad-3'));
+    expect(batches.map((b) => b.series.map((s) => s.key))).toEqual([['ok{}']]);
+    expect(delivery.rejected).toEqual([
+      { where: 'timeseries[1] {"bad-1"}', reason: 'invalid metric name "bad-1"' },
+      { where: 'timeseries[2] {"bad-2"}', reason: 'invalid metric name "bad-2"' },
+    ]);
   });
 
-  it('gives the same identity whatever order the sender used', () => {
-    const a = canonicalizeRequest(request(series({ a: '1', b: '2', __name__: 'm' })), defaults, 0).batch.series[0];
-    const b = canonicalizeRequest(request(series({ __name__: 'm', b: '2', a: '1' })), defaults, 0).batch.series[0];
-    expect(a.hash).toBe(b.hash);
-    expect(a.key).toBe(b.key);
+  it('on_invalid reject: a request with nothing valid fails as invalid input', async () => {
+    const failure = run({ max_reported_errors: 1 }, request('bad-1', 'bad-2'));
+    await expect(failure).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(failure).rejects.toMatchObject({ message: '2 invalid series', details: [{ where: 'timeseries[0] {"bad-1"}', reason: 'invalid metric name "bad-1"' }] });
   });
 
-  it('merges a series sent twice in one request into one entry with the widest time range', () => {
-    const { batch } = canonicalizeRequest(request(series({ __name__: 'm' }, [50, 60]), series({ __name__: 'm' }, [10, 20])), defaults, 0);
-    expect(batch.series).toHaveLength(1);
-    expect(batch.series[0].firstTimestamp).toBe(10);
-    expect(batch.series[0].lastTimestamp).toBe(60);
+  it('on_invalid drop: invalid series are left out, nothing is reported', async () => {
+    const { batches, delivery } = await run({ on_invalid: 'drop' }, request('bad-1', 'ok'));
+    expect(batches.map((b) => b.series.map((s) => s.key))).toEqual([['ok{}']]);
+    expect(delivery.rejected).toEqual([]);
+    expect((await run({ on_invalid: 'drop' }, request('bad-1'))).batches.map((b) => b.series)).toEqual([[]]);
   });
 
-  it('uses the receive time for a series without samples', () => {
-    const { batch } = canonicalizeRequest(request(series({ __name__: 'm' }, [])), defaults, 777);
-    expect([batch.series[0].firstTimestamp, batch.series[0].lastTimestamp]).toEqual([777, 777]);
-  });
-
-  it.each([
-    [{ __name__: 'up', job: 'a', '': 'x' }, 'empty label name'],
-    [{ __name__: '1up' }, 'invalid metric name "1up"'],
-    [{ __name__: 'up', 'bad-name': 'x' }, 'invalid label name "bad-name"'],
-    [{ job: '' }, 'no labels'],
-  ])('reports %j as invalid: %s', (labels, reason) => {
-    const { batch, invalid } = canonicalizeRequest(request(series({ __name__: 'ok' }), series(labels as Record<string, string>)), defaults, 0);
-    expect(batch.series).toHaveLength(1);
-    expect(invalid).toHaveLength(1);
-    expect(invalid[0].where).toMatch(/^timeseries\[1\]/);
-    expect(invalid[0].reason).toContain(reason);
-  });
-
-  it('reports duplicate label names', () => {
-    const dup: TimeSeries = { ...series({}), labels: [{ name: '__name__', value: 'm' }, { name: 'a', value: '1' }, { name: 'a', value: '2' }] };
-    expect(canonicalizeRequest(request(dup), defaults, 0).invalid[0].reason).toBe('duplicate label name "a"');
-  });
-
-  it('enforces the configured limits', () => {
-    const config = canonicalizeConfig.parse({ max_labels_per_series: 2, max_label_value_length: 5 });
-    expect(canonicalizeRequest(request(series({ __name__: 'm', a: '1', b: '2' })), config, 0).invalid[0].reason).toMatch(/3 labels, more than the limit of 2/);
-    expect(canonicalizeRequest(request(series({ __name__: 'm', a: '123456' })), config, 0).invalid[0].reason).toMatch(/longer than 5/);
-  });
-
-  it('accepts UTF-8 names when configured to', () => {
-    const config = canonicalizeConfig.parse({ name_validation: 'utf8' });
-    const { batch, invalid } = canonicalizeRequest(request(series({ __name__: 'http.requests', 'service.name': 'api' })), config, 0);
-    expect(invalid).toEqual([]);
-    expect(batch.series[0].key).toBe('{"http.requests","service.name"="api"}');
-  });
-});
-
-describe('seriesKey', () => {
-  it('escapes values the way Prometheus prints them', () => {
-    const labels: Label[] = [
-      { name: '__name__', value: 'm' },
-      { name: 'path', value: 'C:\\dir "x"\nnext' },
-    ];
-    expect(seriesKey(labels)).toBe('m{path="C:\\\\dir \\"x\\"\\nnext"}');
-  });
-
-  it('writes a series without a metric name as a bare label set', () => {
-    expect(seriesKey([{ name: 'a', value: 'b' }])).toBe('{a="b"}');
-  });
-});
-
-describe('seriesHash', () => {
-  it('hashes exactly name 0xFF value 0xFF per label, in UTF-8, whatever the characters', async () => {
-    const { h64Raw } = await (await import('xxhash-wasm')).default();
-    const labels: Label[] = [
-      { name: '__name__', value: 'http_requests_total' },
-      { name: 'path', value: '/é/€/😀' },
-      { name: 'zone', value: 'ascii-only' },
-    ];
-    const bytes = Buffer.concat(labels.flatMap((l) => [Buffer.from(l.name, 'utf8'), Buffer.from([0xff]), Buffer.from(l.value, 'utf8'), Buffer.from([0xff])]));
-    expect(seriesHash(labels)).toBe(h64Raw(new Uint8Array(bytes), 0n));
-  });
-
-  it('is xxHash64 with seed 0 (the empty input gives the reference value)', () => {
-    expect(seriesHash([])).toBe(0xef46db3751d8e999n);
-  });
-
-  it('separates name and value, so shifting a character between them changes the hash', () => {
-    expect(seriesHash([{ name: 'ab', value: 'c' }])).not.toBe(seriesHash([{ name: 'a', value: 'bc' }]));
-  });
-
-  it('handles multi-byte UTF-8 and long label sets', () => {
-    const long: Label[] = Array.from({ length: 200 }, (_, i) => ({ name: `l${String(i).padStart(3, '0')}`, value: 'é€😀'.repeat(20) }));
-    expect(seriesHash(long)).toBe(seriesHash(long.map((l) => ({ ...l }))));
-    expect(seriesHash(long)).not.toBe(seriesHash(long.slice(1)));
+  it('takes a raw request through the label-bytes cache unless label_cache_mib is 0', async () => {
+    const raw = () => scanWriteRequestV1(encodeWriteRequestV1(request('up')))!;
+    expect((await run({}, raw())).batches[0]).toBeInstanceOf(HashedSeriesBatch);
+    const plain = (await run({ label_cache_mib: 0 }, raw())).batches[0];
+    expect(plain).not.toBeInstanceOf(HashedSeriesBatch);
+    expect(plain.series.map((s) => s.key)).toEqual(['up{}']);
   });
 });
 
