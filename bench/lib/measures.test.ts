@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { seriesHash, seriesKey } from '../../src/series/canonical.js';
+import { seriesHash } from '../../src/series/series-hash.js';
+import { seriesKey } from '../../src/series/series-key.js';
 import { percentile, summarizeLatency } from './loadgen.js';
 import { cpuSeconds, meterProcess } from './proc.js';
 import { summarizeProfile } from './profile-summary.js';

@@ -9,7 +9,9 @@
  * labels: 3 to 6 labels besides metric name, job and instance. `cluster` is the salt: two
  * generators with different salts share no series.
  */
-import { seriesHash, seriesKey, type CanonicalSeries } from '../../src/series/canonical.js';
+import type { CanonicalSeries } from '../../src/series/canonical.js';
+import { seriesHash } from '../../src/series/series-hash.js';
+import { seriesKey } from '../../src/series/series-key.js';
 import { compressSnappy } from '../../src/remote-write/snappy.js';
 import { encodeWriteRequestV1 } from '../../src/remote-write/reference-codec.test-support.js';
 import type { Label } from '../../src/remote-write/types.js';

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
-import { seriesHash, type CanonicalSeries, type SeriesBatch } from '../series/canonical.js';
+import type { CanonicalSeries, SeriesBatch } from '../series/canonical.js';
+import { seriesHash } from '../series/series-hash.js';
 import { SeriesCanonicalizer } from '../series/canonicalize.js';
 import { HashedSeriesBatch } from '../series/hashed-batch.js';
 import { DEFAULT_SERIES_RULES } from '../series/validation.js';

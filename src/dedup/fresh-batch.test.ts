@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.js';
 import type { MetricMetadata } from '../remote-write/types.js';
-import { hashFromHalves, metadataHash } from '../series/canonical.js';
+import { hashFromHalves } from '../series/series-hash.js';
+import { metadataHash } from '../series/metadata-identity.js';
 import { hashedBatch, hashOf, seriesBatch } from './batches.test-support.js';
 import { freshBatch, type FreshBatch, type FreshOptions } from './fresh-batch.js';
 import { memoryTier } from './memory-tier.js';

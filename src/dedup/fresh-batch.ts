@@ -1,4 +1,6 @@
-import { hashHigh, hashLow, metadataHash, type SeriesBatch } from '../series/canonical.js';
+import type { SeriesBatch } from '../series/canonical.js';
+import { hashHigh, hashLow } from '../series/series-hash.js';
+import { metadataHash } from '../series/metadata-identity.js';
 import { isHashedSeriesBatch, type HashedSeriesBatch } from '../series/hashed-batch.js';
 import type { TierChain } from './tier-chain.js';
 

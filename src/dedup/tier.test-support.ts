@@ -1,4 +1,4 @@
-import { hashFromHalves, hashHigh, hashLow } from '../series/canonical.js';
+import { hashFromHalves, hashHigh, hashLow } from '../series/series-hash.js';
 import type { DedupTier } from './tier.js';
 
 /** Tests name series by their BigInt hashes; tiers take them as uint32 halves. */

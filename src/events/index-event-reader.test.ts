@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import xxhash from 'xxhash-wasm';
-import { seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../series/canonical.js';
+import type { CanonicalSeries, SeriesBatch } from '../series/canonical.js';
+import { seriesHash } from '../series/series-hash.js';
+import { seriesKey } from '../series/series-key.js';
 import { syntheticSeriesRange } from '../../bench/lib/synthetic-series.js';
 import { decodeIndexEvents, encodeSeriesBatch } from './index-event.js';
 import { decodeIndexEventsReference, encodeSeriesBatchReference } from './index-event-reference.test-support.js';

@@ -12,7 +12,9 @@
  * Like protobufjs, a repeated singular field keeps its last value and unknown fields are skipped.
  */
 import xxhash from 'xxhash-wasm';
-import { seriesHash, seriesKey, type CanonicalSeries } from '../series/canonical.js';
+import type { CanonicalSeries } from '../series/canonical.js';
+import { seriesHash } from '../series/series-hash.js';
+import { seriesKey } from '../series/series-key.js';
 import { internAscii, MAX_INTERNED_STRING } from '../protobuf/interned-strings.js';
 import type { Label, MetricMetadata, MetricType } from '../remote-write/types.js';
 

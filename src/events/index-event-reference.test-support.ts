@@ -1,7 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
-import { hashHigh, metadataHash, seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../series/canonical.js';
+import type { CanonicalSeries, SeriesBatch } from '../series/canonical.js';
+import { hashHigh, seriesHash } from '../series/series-hash.js';
+import { seriesKey } from '../series/series-key.js';
+import { metadataHash } from '../series/metadata-identity.js';
 import type { MetricMetadata, MetricType } from '../remote-write/types.js';
 import { partitionOf, type DecodedEvents, type EncodedEvents } from './index-event.js';
 

@@ -1,9 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { metadataHash, seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../series/canonical.js';
+import type { CanonicalSeries, SeriesBatch } from '../series/canonical.js';
+import { hashHigh, seriesHash } from '../series/series-hash.js';
+import { seriesKey } from '../series/series-key.js';
+import { metadataHash } from '../series/metadata-identity.js';
 import type { MetricMetadata } from '../remote-write/types.js';
 import { decodeIndexEvents, encodeSeriesBatch, partitionOf } from './index-event.js';
 import { encodeSeriesBatchReference } from './index-event-reference.test-support.js';
-import { hashHigh } from '../series/canonical.js';
 import { HashedSeriesBatch } from '../series/hashed-batch.js';
 import { SeriesCanonicalizer } from '../series/canonicalize.js';
 import { scanWriteRequestV1 } from '../remote-write/decode/raw-v1.js';

@@ -11,7 +11,9 @@
  *   SeriesEvent  1: hash (8 bytes), 2: Label*, 3: first_timestamp_ms, 4: last_timestamp_ms
  *   Label        1: name, 2: value
  */
-import { hashHigh, metadataHash, type CanonicalSeries, type SeriesBatch } from '../series/canonical.js';
+import type { CanonicalSeries, SeriesBatch } from '../series/canonical.js';
+import { hashHigh } from '../series/series-hash.js';
+import { metadataHash } from '../series/metadata-identity.js';
 import { isHashedSeriesBatch, type HashedSeriesBatch } from '../series/hashed-batch.js';
 import { compareBytes } from '../series/raw-canonical.js';
 import { lengthEnd, readLength } from '../remote-write/decode/raw-v1.js';

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from '../series/canonical.js';
+import type { CanonicalSeries, SeriesBatch } from '../series/canonical.js';
+import { seriesHash } from '../series/series-hash.js';
+import { seriesKey } from '../series/series-key.js';
 import { decodeIndexEvents, encodeSeriesBatch } from './index-event.js';
 
 const series = (labels: Array<[string, string]>, first: number, last: number): CanonicalSeries => {

@@ -1,4 +1,5 @@
-import { seriesKey, type CanonicalSeries, type SeriesBatch } from '../series/canonical.js';
+import type { CanonicalSeries, SeriesBatch } from '../series/canonical.js';
+import { seriesKey } from '../series/series-key.js';
 import type { MetricMetadata } from '../remote-write/types.js';
 
 /**

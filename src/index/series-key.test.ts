@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { seriesKey } from '../series/canonical.js';
+import { seriesKey } from '../series/series-key.js';
 import { compareBytes } from './fixtures.test-support.js';
 import { labelSetFromKey } from './series-key.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TimeSeries, WriteRequest } from '../remote-write/types.js';
-import { seriesHash } from './canonical.js';
+import { seriesHash } from './series-hash.js';
 import { SeriesCanonicalizer } from './canonicalize.js';
 import { DEFAULT_SERIES_RULES, type SeriesRules } from './validation.js';
 

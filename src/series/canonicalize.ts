@@ -1,7 +1,10 @@
 import type { InvalidInputDetail } from '../errors.js';
 import { RawWriteRequestV1 } from '../remote-write/decode/raw-v1.js';
 import { countWriteRequest, type MetricMetadata, type TimeSeries, type WriteRequest } from '../remote-write/types.js';
-import { canonicalLabels, hashHigh, hashLow, metadataIdentity, seriesHash, seriesKey, type CanonicalSeries, type SeriesBatch } from './canonical.js';
+import { canonicalLabels, type CanonicalSeries, type SeriesBatch } from './canonical.js';
+import { hashHigh, hashLow, seriesHash } from './series-hash.js';
+import { seriesKey } from './series-key.js';
+import { metadataIdentity } from './metadata-identity.js';
 import { HashedSeriesBatch } from './hashed-batch.js';
 import { LabelBytesCache } from './label-bytes-cache.js';
 import { RawCanonicalizer } from './raw-canonical.js';

@@ -1,4 +1,6 @@
-import { canonicalLabels, hashFromHalves, seriesKey, type CanonicalSeries, type SeriesBatch } from './canonical.js';
+import { canonicalLabels, type CanonicalSeries, type SeriesBatch } from './canonical.js';
+import { hashFromHalves } from './series-hash.js';
+import { seriesKey } from './series-key.js';
 import type { RawWriteRequestV1 } from '../remote-write/decode/raw-v1.js';
 import type { MetricMetadata, WriteCounts } from '../remote-write/types.js';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hashHigh, hashLow, seriesHash } from './canonical.js';
+import { hashHigh, hashLow, seriesHash } from './series-hash.js';
 import { SeriesCanonicalizer } from './canonicalize.js';
 import { decodeWriteRequestFast } from '../remote-write/decode/fast-v1.js';
 import { RawCanonicalizer } from './raw-canonical.js';

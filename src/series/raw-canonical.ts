@@ -1,4 +1,4 @@
-import { hashHigh, hashLow, seriesHashOfPairs } from './canonical.js';
+import { hashHigh, hashLow, seriesHashOfPairs } from './series-hash.js';
 import { lengthEnd, readLength } from '../remote-write/decode/raw-v1.js';
 import type { SeriesRules } from './validation.js';
 

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../../test/support/corpus.js';
-import { metadataHash, metadataIdentity } from '../../series/canonical.js';
+import { metadataHash, metadataIdentity } from '../../series/metadata-identity.js';
 import { decodeWriteRequestFast } from './fast-v1.js';
 import { DECODED_METADATA_MAX_ENTRY_BYTES, decodedMetadataCacheSize, hashRun, scanWriteRequestV1 } from './raw-v1.js';
 import { encodeWriteRequestV1 } from '../reference-codec.test-support.js';

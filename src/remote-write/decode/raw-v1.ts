@@ -1,4 +1,4 @@
-import { shareMetadata } from '../../series/canonical.js';
+import { shareMetadata } from '../../series/metadata-identity.js';
 import { decodeMetricMetadataV1, decodeSeriesV1 } from './fast-v1.js';
 import type { MetricMetadata, TimeSeries, WriteCounts, WriteRequest } from '../types.js';
 import { WireReader } from '../../protobuf/wire-reader.js';

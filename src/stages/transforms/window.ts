@@ -1,7 +1,8 @@
 import { Observable } from 'rxjs';
 import { z } from 'zod';
 import { byteSize, duration } from '../../config/units.js';
-import { metadataIdentity, type CanonicalSeries, type SeriesBatch } from '../../series/canonical.js';
+import type { CanonicalSeries, SeriesBatch } from '../../series/canonical.js';
+import { metadataIdentity } from '../../series/metadata-identity.js';
 import type { MetricMetadata } from '../../remote-write/types.js';
 import { Delivery } from '../../runtime/delivery.js';
 import { Message } from '../../runtime/message.js';

@@ -1,20 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Label } from '../remote-write/types.js';
-import { seriesHash, seriesKey } from './canonical.js';
-
-describe('seriesKey', () => {
-  it('escapes values the way Prometheus prints them', () => {
-    const labels: Label[] = [
-      { name: '__name__', value: 'm' },
-      { name: 'path', value: 'C:\\dir "x"\nnext' },
-    ];
-    expect(seriesKey(labels)).toBe('m{path="C:\\\\dir \\"x\\"\\nnext"}');
-  });
-
-  it('writes a series without a metric name as a bare label set', () => {
-    expect(seriesKey([{ name: 'a', value: 'b' }])).toBe('{a="b"}');
-  });
-});
+import { seriesHash } from './series-hash.js';
 
 describe('seriesHash', () => {
   it('hashes exactly name 0xFF value 0xFF per label, in UTF-8, whatever the characters', async () => {
