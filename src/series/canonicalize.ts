@@ -26,16 +26,16 @@ export interface CanonicalizedRequest {
  * passed these rules, so it belongs to this canonicalizer alone.
  */
 export class SeriesCanonicalizer {
+  /** A frozen copy: what the cache holds stays valid only while the rules stay the same. */
+  readonly rules: Readonly<SeriesRules>;
   private readonly labelCache: LabelBytesCache | undefined;
   private readonly raw: RawCanonicalizer;
 
   /** @param labelCacheBytes memory for the label-bytes cache; 0 (the default) turns it off. */
-  constructor(
-    readonly rules: SeriesRules,
-    { labelCacheBytes = 0 }: { labelCacheBytes?: number } = {},
-  ) {
+  constructor(rules: SeriesRules, { labelCacheBytes = 0 }: { labelCacheBytes?: number } = {}) {
+    this.rules = Object.freeze({ ...rules });
     this.labelCache = labelCacheBytes > 0 ? new LabelBytesCache(labelCacheBytes) : undefined;
-    this.raw = new RawCanonicalizer(rules);
+    this.raw = new RawCanonicalizer(this.rules);
   }
 
   /** `now` (ms) is the receive time: the batch's, and the time range of a series without samples. */
