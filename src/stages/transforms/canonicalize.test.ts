@@ -1,27 +1,22 @@
-import { firstValueFrom, NEVER, of, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { InvalidInputError } from '../../errors.js';
-import { silentLogger } from '../../logger.js';
 import { scanWriteRequestV1 } from '../../remote-write/decode/raw-v1.js';
 import { encodeWriteRequestV1 } from '../../remote-write/reference-codec.test-support.js';
 import type { TimeSeries, WriteRequest } from '../../remote-write/types.js';
-import { Delivery } from '../../runtime/delivery.js';
-import { Message } from '../../runtime/message.js';
 import type { SeriesBatch } from '../../series/canonical.js';
 import { HashedSeriesBatch } from '../../series/hashed-batch.js';
-import type { StageContext } from '../../topology/declaration.js';
+import { runStage } from '../stage-harness.test-support.js';
 import { canonicalize, canonicalizeConfig } from './canonicalize.js';
 
 // The algorithm's tests are beside it (src/series/canonicalize.test.ts); these test the stage's wiring.
 
-const ctx: StageContext = { pipeline: 'p', stage: 'canonicalize', logger: silentLogger(), shutdown: new AbortController().signal, flushRequests: NEVER, resources: { get: <R>() => undefined as R } };
 const series = (name: string): TimeSeries => ({ labels: [{ name: '__name__', value: name }], samples: [{ value: 1, timestamp: 1000 }], exemplars: [], histograms: [] });
 const request = (...names: string[]): WriteRequest => ({ version: '1.0', timeseries: names.map(series), metadata: [] });
 
-async function run(config: Record<string, unknown>, req: WriteRequest): Promise<{ batches: SeriesBatch[]; delivery: Delivery }> {
-  const delivery = new Delivery();
-  const out = await firstValueFrom(of(new Message(req, delivery)).pipe(canonicalize.create(canonicalizeConfig.parse(config), ctx), toArray()));
-  return { batches: out.map((m) => m.payload as SeriesBatch), delivery };
+async function run(config: z.input<typeof canonicalizeConfig>, req: WriteRequest) {
+  const { emitted, deliveries } = await runStage(canonicalize, config, [req]);
+  return { batches: emitted.map((m) => m.payload as SeriesBatch), delivery: deliveries[0] };
 }
 
 describe('canonicalize stage', () => {
