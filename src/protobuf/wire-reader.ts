@@ -1,26 +1,22 @@
 import { isUtf8 } from 'node:buffer';
 import { InvalidInputError } from '../errors.js';
 import { type BufferSlicing, internAscii, MAX_INTERNED_STRING } from './interned-strings.js';
+import { readLength, readShortVarint, varintEnd } from './varint.js';
+import { WIRE_END_GROUP, WIRE_FIXED32, WIRE_FIXED64, WIRE_LENGTH_DELIMITED, WIRE_START_GROUP, WIRE_VARINT } from './wire-types.js';
 
 /**
- * Protobuf wire-format primitives for the fast decoder, reading straight from the body.
+ * Protobuf wire-format reader for weir's hand-written decoders (remote write, IndexEvents),
+ * reading straight from the message's bytes.
  *
  * Every read takes the end of the enclosing message, so nothing reads past a sub-message. Where the
  * wire format leaves room for interpretation (over-long varints, field number 0, groups) the
- * behaviour is the reference decoder's (protobufjs 8), so that the two decoders agree on every
- * input, well-formed or not: varints of at most 10 bytes keeping the low 64 bits, tags of at most
- * 5 bytes, lengths below 2^31, strings that must be valid UTF-8.
+ * behaviour is the reference decoder's (protobufjs 8), so that a hand-written decoder and its
+ * reference agree on every input, well-formed or not: varints of at most 10 bytes keeping the low
+ * 64 bits, tags of at most 5 bytes, lengths below 2^31, strings that must be valid UTF-8.
  *
  * Failures throw InvalidInputError naming the byte offset and the field path (`timeseries[3].labels[1]`),
  * which costs nothing until then: the path is a stack of constant names and indexes.
  */
-
-export const WIRE_VARINT = 0;
-export const WIRE_FIXED64 = 1;
-export const WIRE_LENGTH_DELIMITED = 2;
-export const WIRE_START_GROUP = 3;
-export const WIRE_END_GROUP = 4;
-export const WIRE_FIXED32 = 5;
 
 /** Nesting limit for skipped groups, protobufjs' (and protoc's) recursion limit. */
 const MAX_DEPTH = 100;
@@ -39,7 +35,11 @@ export class WireReader {
   private readonly pathIndexes: number[] = [];
   private pathDepth = 0;
 
-  constructor(body: Uint8Array) {
+  /** `message` names the top level in error paths. */
+  constructor(
+    body: Uint8Array,
+    private readonly message = 'request',
+  ) {
     this.bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     this.view = new DataView(body.buffer, body.byteOffset, body.byteLength);
     this.slicing = this.bytes as unknown as BufferSlicing;
@@ -56,9 +56,9 @@ export class WireReader {
     this.pathDepth--;
   }
 
-  /** Where the reader is, e.g. `timeseries[3].labels[1]` (`request` at the top level). */
+  /** Where the reader is, e.g. `timeseries[3].labels[1]` (`request`, or the message named, at the top level). */
   where(): string {
-    if (this.pathDepth === 0) return 'request';
+    if (this.pathDepth === 0) return this.message;
     let path = '';
     for (let i = 0; i < this.pathDepth; i++) {
       if (i > 0) path += '.';
@@ -75,29 +75,18 @@ export class WireReader {
 
   /** A field tag (field number << 3 | wire type): at most 5 bytes, fitting in 32 bits. */
   readTag(end: number): number {
-    const bytes = this.bytes;
     const start = this.pos;
-    let pos = start;
-    let byte = bytes[pos++];
+    const byte = this.bytes[start];
     if (byte < 0x80) {
-      this.pos = pos;
+      this.pos = start + 1;
       return byte;
     }
-    let tag = byte & 0x7f;
-    for (let shift = 7; shift < 28; shift += 7) {
-      if (pos >= end) this.fail('truncated field tag', start);
-      byte = bytes[pos++];
-      tag |= (byte & 0x7f) << shift;
-      if (byte < 0x80) {
-        this.pos = pos;
-        return tag >>> 0;
-      }
+    const tag = readLength(this.bytes, start, end);
+    if (tag >= 0) {
+      this.pos = varintEnd;
+      return tag;
     }
-    if (pos >= end) this.fail('truncated field tag', start);
-    byte = bytes[pos++];
-    if (byte > 0x0f) this.fail('field tag longer than 32 bits', start);
-    this.pos = pos;
-    return (tag | (byte << 28)) >>> 0;
+    return this.readFiveByteVarint(end, 'field tag', 0x0f, 'field tag longer than 32 bits');
   }
 
   /**
@@ -105,20 +94,26 @@ export class WireReader {
    * ends inside the enclosing message.
    */
   readDelimitedEnd(end: number): number {
+    const start = this.pos;
+    let length = readLength(this.bytes, start, end);
+    if (length >= 0) return this.delimitedEnd(varintEnd, length, end, start);
+    length = this.readFiveByteVarint(end, 'length prefix', 0x07, 'length prefix of 2 GiB or more');
+    return this.delimitedEnd(this.pos, length, end, start);
+  }
+
+  /**
+   * A tag or length that `readLength` did not take: 5 bytes, the last at most `lastByteMax`
+   * (what fits in 32 bits, or below 2^31), else the failure that says why.
+   */
+  private readFiveByteVarint(end: number, what: string, lastByteMax: number, tooLong: string): number {
     const bytes = this.bytes;
     const start = this.pos;
-    let pos = start;
-    let length = 0;
-    for (let shift = 0; shift < 28; shift += 7) {
-      if (pos >= end) this.fail('truncated length prefix', start);
-      const byte = bytes[pos++];
-      length |= (byte & 0x7f) << shift;
-      if (byte < 0x80) return this.delimitedEnd(pos, length >>> 0, end, start);
-    }
-    if (pos >= end) this.fail('truncated length prefix', start);
-    const byte = bytes[pos++];
-    if (byte > 0x07) this.fail('length prefix of 2 GiB or more', start);
-    return this.delimitedEnd(pos, (length | (byte << 28)) >>> 0, end, start);
+    if (end - start < 5) this.fail(`truncated ${what}`, start);
+    const last = bytes[start + 4];
+    if (last > lastByteMax) this.fail(tooLong, start);
+    this.pos = start + 5;
+    const low = (bytes[start] & 0x7f) | ((bytes[start + 1] & 0x7f) << 7) | ((bytes[start + 2] & 0x7f) << 14) | ((bytes[start + 3] & 0x7f) << 21);
+    return (low | (last << 28)) >>> 0;
   }
 
   private delimitedEnd(pos: number, length: number, end: number, start: number): number {
@@ -176,25 +171,11 @@ export class WireReader {
     return ((zigzag >>> 1) ^ -(zigzag & 1)) | 0;
   }
 
-  /**
-   * Varints of up to 7 bytes (below 2^49, e.g. today's millisecond timestamps) are exact in a
-   * double and read without the 64-bit path. Returns -1 when the varint is longer.
-   */
+  /** Varints below 2^49 (e.g. today's millisecond timestamps) are read without the 64-bit path; -1 for longer ones. */
   private readShortVarint(end: number): number {
-    const bytes = this.bytes;
-    let pos = this.pos;
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; i < 7 && pos < end; i++) {
-      const byte = bytes[pos++];
-      value += (byte & 0x7f) * scale;
-      if (byte < 0x80) {
-        this.pos = pos;
-        return value;
-      }
-      scale *= 128;
-    }
-    return -1;
+    const value = readShortVarint(this.bytes, this.pos, end);
+    if (value >= 0) this.pos = varintEnd;
+    return value;
   }
 
   /** int64 as a number (exact up to 2^53, like Long#toNumber beyond). */
@@ -242,11 +223,14 @@ export class WireReader {
     const stringEnd = this.readDelimitedEnd(end);
     const start = this.pos;
     this.pos = stringEnd;
-    return this.decodeUtf8(start, stringEnd);
+    return this.stringAt(start, stringEnd);
   }
 
-  /** Strict UTF-8 (a leading BOM is kept), with fast paths for ASCII, by far the common case. */
-  private decodeUtf8(start: number, end: number): string {
+  /**
+   * The text of `bytes[start..end)`, a string field's content found earlier: strict UTF-8 (a
+   * leading BOM is kept), with fast paths for ASCII, by far the common case.
+   */
+  stringAt(start: number, end: number): string {
     const bytes = this.bytes;
     const length = end - start;
     if (length === 0) return '';
