@@ -4,11 +4,8 @@
  * the hash check then wrote every label back into bytes; here each message is walked once, the
  * label pairs are copied byte for byte into the buffer the check hashes, and strings are made only
  * for what the index keeps. A differential test (index-event-reader.test.ts) holds it to protobufjs.
- * The wire format is read with the remote-write decoders' WireReader, with its rules and limits.
- *
- *   IndexEvents  1: SeriesEvent*, 2: MetadataEvent* (length-delimited), 3: source, 4: received_at_ms
- *   SeriesEvent  1: hash (8 bytes), 2: Label*, 3: first_timestamp_ms, 4: last_timestamp_ms
- *   Label        1: name, 2: value
+ * The fields' tags are in index-event-layout.ts; the wire format is read with WireReader
+ * (src/protobuf/), the remote-write decoders' reader, with its rules and limits.
  *
  * Like protobufjs, a repeated singular field keeps its last value and unknown fields are skipped.
  */
@@ -16,23 +13,25 @@ import xxhash from 'xxhash-wasm';
 import { InvalidInputError } from '../errors.js';
 import { seriesHash, seriesKey, type CanonicalSeries } from '../series/canonical.js';
 import { WireReader } from '../protobuf/wire-reader.js';
-import { WIRE_LENGTH_DELIMITED as DELIMITED, WIRE_VARINT as VARINT, tag } from '../protobuf/wire-types.js';
 import type { Label, MetricMetadata, MetricType } from '../remote-write/types.js';
+import {
+  EVENT_METADATA,
+  EVENT_RECEIVED_AT,
+  EVENT_SERIES,
+  EVENT_SOURCE,
+  LABEL_NAME,
+  LABEL_VALUE,
+  METADATA_HELP,
+  METADATA_NAME,
+  METADATA_TYPE,
+  METADATA_UNIT,
+  SERIES_FIRST,
+  SERIES_HASH,
+  SERIES_LABEL,
+  SERIES_LAST,
+} from './index-event-layout.js';
 
 const { h64Raw } = await xxhash();
-
-const EVENT_SERIES = tag(1, DELIMITED);
-const EVENT_METADATA = tag(2, DELIMITED);
-const EVENT_SOURCE = tag(3, DELIMITED);
-const EVENT_RECEIVED_AT = tag(4, VARINT);
-const SERIES_HASH = tag(1, DELIMITED);
-const SERIES_LABEL = tag(2, DELIMITED);
-const SERIES_FIRST = tag(3, VARINT);
-const SERIES_LAST = tag(4, VARINT);
-const LABEL_NAME = tag(1, DELIMITED);
-const LABEL_VALUE = tag(2, DELIMITED);
-/** MetadataEvent's fields 1 to 4 are its strings: metric_family_name, type, help, unit. */
-const METADATA_STRING_FIELDS = 4;
 
 // The message nesting depth of each message, which bounds how deeply skipped groups may nest (as in protobufjs).
 const EVENTS_DEPTH = 0;
@@ -219,15 +218,19 @@ function readSeries(r: WireReader, end: number): CanonicalSeries | string {
 }
 
 function readMetadata(r: WireReader, end: number): MetricMetadata {
-  const fields = ['', '', '', ''];
+  let metricFamilyName = '';
+  let type = '';
+  let help = '';
+  let unit = '';
   while (r.pos < end) {
     const tagAt = r.pos;
     const fieldTag = r.readTag(end);
-    const field = fieldTag >>> 3;
-    if (field >= 1 && field <= METADATA_STRING_FIELDS && (fieldTag & 7) === DELIMITED) fields[field - 1] = r.readString(end);
+    if (fieldTag === METADATA_NAME) metricFamilyName = r.readString(end);
+    else if (fieldTag === METADATA_TYPE) type = r.readString(end);
+    else if (fieldTag === METADATA_HELP) help = r.readString(end);
+    else if (fieldTag === METADATA_UNIT) unit = r.readString(end);
     else r.skipField(fieldTag, end, EVENT_DEPTH, tagAt);
   }
-  const [metricFamilyName, type, help, unit] = fields;
   return { metricFamilyName, type: METRIC_TYPES.has(type) ? (type as MetricType) : 'unknown', help, unit };
 }
 

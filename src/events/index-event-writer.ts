@@ -5,36 +5,35 @@
  * HashedSeriesBatch) are written from their label bytes in the request, copied as they are with
  * only each label's field number changed, when those bytes already are the canonical labels: no
  * string is made. The layout is the .proto's, fields in number order; a test decodes the output
- * with protobufjs (index-event-writer.test.ts) to keep the two in step.
- *
- *   IndexEvents  1: SeriesEvent*, 2: MetadataEvent* (length-delimited), 3: source, 4: received_at_ms
- *   SeriesEvent  1: hash (8 bytes), 2: Label*, 3: first_timestamp_ms, 4: last_timestamp_ms
- *   Label        1: name, 2: value
+ * with protobufjs (index-event-writer.test.ts) to keep the two in step. The fields' tags are in
+ * index-event-layout.ts, the wire format's primitives in src/protobuf/ (WireWriter).
  */
 import { hashHigh, metadataHash, type CanonicalSeries, type SeriesBatch } from '../series/canonical.js';
 import { isHashedSeriesBatch, type HashedSeriesBatch } from '../series/hashed-batch.js';
 import { compareBytes } from '../protobuf/bytes.js';
 import { readLength, varintEnd } from '../protobuf/varint.js';
 import { INT64_FIELD_BOUND, stringFieldBound, WireWriter } from '../protobuf/wire-writer.js';
-import { WIRE_LENGTH_DELIMITED as DELIMITED, WIRE_VARINT as VARINT, tag } from '../protobuf/wire-types.js';
+import { WIRE_LENGTH_DELIMITED as DELIMITED, tag } from '../protobuf/wire-types.js';
 import type { MetricMetadata } from '../remote-write/types.js';
+import {
+  EVENT_METADATA,
+  EVENT_RECEIVED_AT,
+  EVENT_SERIES,
+  EVENT_SOURCE,
+  LABEL_NAME,
+  LABEL_VALUE,
+  METADATA_HELP,
+  METADATA_NAME,
+  METADATA_TYPE,
+  METADATA_UNIT,
+  SERIES_FIRST,
+  SERIES_HASH,
+  SERIES_LABEL,
+  SERIES_LAST,
+} from './index-event-layout.js';
 
-const EVENT_SERIES = tag(1, DELIMITED);
-const EVENT_METADATA = tag(2, DELIMITED);
-const EVENT_SOURCE = tag(3, DELIMITED);
-const EVENT_RECEIVED_AT = tag(4, VARINT);
-const SERIES_HASH = tag(1, DELIMITED);
-const SERIES_LABEL = tag(2, DELIMITED);
-const SERIES_FIRST = tag(3, VARINT);
-const SERIES_LAST = tag(4, VARINT);
-const LABEL_NAME = tag(1, DELIMITED);
-const LABEL_VALUE = tag(2, DELIMITED);
 /** A label field of a remote-write TimeSeries (field 1): SERIES_LABEL takes its place. */
 const TIMESERIES_LABEL = tag(1, DELIMITED);
-const METADATA_NAME = tag(1, DELIMITED);
-const METADATA_TYPE = tag(2, DELIMITED);
-const METADATA_HELP = tag(3, DELIMITED);
-const METADATA_UNIT = tag(4, DELIMITED);
 
 /** One Kafka message: a batch's events for one partition (or some of them, past the size limit). */
 export interface EncodedEvents {

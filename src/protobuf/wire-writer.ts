@@ -63,7 +63,7 @@ export class WireWriter {
       this.varint32(n | 0);
       return;
     }
-    // Negative (or not an integer: truncated, as protobufjs does): 64-bit two's complement, 10 bytes.
+    // Negative, or not a safe integer: 64-bit two's complement in 10 bytes, a fraction truncated as protobufjs does.
     let v = BigInt.asUintN(64, BigInt(Math.trunc(n)));
     for (let i = 0; i < 9; i++) {
       this.buf[this.at++] = Number(v & 0x7fn) | 0x80;
