@@ -95,6 +95,9 @@ export class WireReader {
    */
   readDelimitedEnd(end: number): number {
     const start = this.pos;
+    // One-byte lengths (most labels and samples) inline, as one-byte tags.
+    const byte = this.bytes[start];
+    if (byte < 0x80 && start < end) return this.delimitedEnd(start + 1, byte, end, start);
     let length = readLength(this.bytes, start, end);
     if (length >= 0) return this.delimitedEnd(varintEnd, length, end, start);
     length = this.readFiveByteVarint(end, 'length prefix', 0x07, 'length prefix of 2 GiB or more');
