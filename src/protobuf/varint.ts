@@ -1,7 +1,7 @@
 /**
- * Varints on plain byte arrays, for scanners that read a message in place without a WireReader
- * (remote-write's raw index, the IndexEvents writer's label copy) and for the reader and writer
- * themselves. A read answers -1 when the bytes are not a varint of the kind asked for (too long,
+ * Varints on plain byte arrays, for scanners that check a message in place without a WireReader
+ * (remote-write's raw index, the raw label hash, the IndexEvents writer's label copy), and for
+ * WireWriter. A read answers -1 when the bytes are not a varint of the kind asked for (too long,
  * or cut off by `end`): the scanners then leave the message to the full decoder, which says why.
  */
 

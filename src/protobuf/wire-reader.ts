@@ -1,7 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { InvalidInputError } from '../errors.js';
 import { type BufferSlicing, internAscii, MAX_INTERNED_STRING } from './interned-strings.js';
-import { readLength, readShortVarint, varintEnd } from './varint.js';
 import { WIRE_END_GROUP, WIRE_FIXED32, WIRE_FIXED64, WIRE_LENGTH_DELIMITED, WIRE_START_GROUP, WIRE_VARINT } from './wire-types.js';
 
 /**
@@ -16,6 +15,10 @@ import { WIRE_END_GROUP, WIRE_FIXED32, WIRE_FIXED64, WIRE_LENGTH_DELIMITED, WIRE
  *
  * Failures throw InvalidInputError naming the byte offset and the field path (`timeseries[3].labels[1]`),
  * which costs nothing until then: the path is a stack of constant names and indexes.
+ *
+ * Its varint loops are methods of its own rather than varint.ts's functions (which are for
+ * scanners holding no reader): those hand back where a varint ends through a module variable,
+ * which measured slower than a field of the reader on reads done once per field.
  */
 
 /** Nesting limit for skipped groups, protobufjs' (and protoc's) recursion limit. */
@@ -75,18 +78,29 @@ export class WireReader {
 
   /** A field tag (field number << 3 | wire type): at most 5 bytes, fitting in 32 bits. */
   readTag(end: number): number {
+    const bytes = this.bytes;
     const start = this.pos;
-    const byte = this.bytes[start];
+    let pos = start;
+    let byte = bytes[pos++];
     if (byte < 0x80) {
-      this.pos = start + 1;
+      this.pos = pos;
       return byte;
     }
-    const tag = readLength(this.bytes, start, end);
-    if (tag >= 0) {
-      this.pos = varintEnd;
-      return tag;
+    let tag = byte & 0x7f;
+    for (let shift = 7; shift < 28; shift += 7) {
+      if (pos >= end) this.fail('truncated field tag', start);
+      byte = bytes[pos++];
+      tag |= (byte & 0x7f) << shift;
+      if (byte < 0x80) {
+        this.pos = pos;
+        return tag >>> 0;
+      }
     }
-    return this.readFiveByteVarint(end, 'field tag', 0x0f, 'field tag longer than 32 bits');
+    if (pos >= end) this.fail('truncated field tag', start);
+    byte = bytes[pos++];
+    if (byte > 0x0f) this.fail('field tag longer than 32 bits', start);
+    this.pos = pos;
+    return (tag | (byte << 28)) >>> 0;
   }
 
   /**
@@ -94,29 +108,20 @@ export class WireReader {
    * ends inside the enclosing message.
    */
   readDelimitedEnd(end: number): number {
-    const start = this.pos;
-    // One-byte lengths (most labels and samples) inline, as one-byte tags.
-    const byte = this.bytes[start];
-    if (byte < 0x80 && start < end) return this.delimitedEnd(start + 1, byte, end, start);
-    let length = readLength(this.bytes, start, end);
-    if (length >= 0) return this.delimitedEnd(varintEnd, length, end, start);
-    length = this.readFiveByteVarint(end, 'length prefix', 0x07, 'length prefix of 2 GiB or more');
-    return this.delimitedEnd(this.pos, length, end, start);
-  }
-
-  /**
-   * A tag or length that `readLength` did not take: 5 bytes, the last at most `lastByteMax`
-   * (what fits in 32 bits, or below 2^31), else the failure that says why.
-   */
-  private readFiveByteVarint(end: number, what: string, lastByteMax: number, tooLong: string): number {
     const bytes = this.bytes;
     const start = this.pos;
-    if (end - start < 5) this.fail(`truncated ${what}`, start);
-    const last = bytes[start + 4];
-    if (last > lastByteMax) this.fail(tooLong, start);
-    this.pos = start + 5;
-    const low = (bytes[start] & 0x7f) | ((bytes[start + 1] & 0x7f) << 7) | ((bytes[start + 2] & 0x7f) << 14) | ((bytes[start + 3] & 0x7f) << 21);
-    return (low | (last << 28)) >>> 0;
+    let pos = start;
+    let length = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (pos >= end) this.fail('truncated length prefix', start);
+      const byte = bytes[pos++];
+      length |= (byte & 0x7f) << shift;
+      if (byte < 0x80) return this.delimitedEnd(pos, length >>> 0, end, start);
+    }
+    if (pos >= end) this.fail('truncated length prefix', start);
+    const byte = bytes[pos++];
+    if (byte > 0x07) this.fail('length prefix of 2 GiB or more', start);
+    return this.delimitedEnd(pos, (length | (byte << 28)) >>> 0, end, start);
   }
 
   private delimitedEnd(pos: number, length: number, end: number, start: number): number {
@@ -174,11 +179,25 @@ export class WireReader {
     return ((zigzag >>> 1) ^ -(zigzag & 1)) | 0;
   }
 
-  /** Varints below 2^49 (e.g. today's millisecond timestamps) are read without the 64-bit path; -1 for longer ones. */
+  /**
+   * Varints of up to 7 bytes (below 2^49, e.g. today's millisecond timestamps) are exact in a
+   * double and read without the 64-bit path. Returns -1 when the varint is longer.
+   */
   private readShortVarint(end: number): number {
-    const value = readShortVarint(this.bytes, this.pos, end);
-    if (value >= 0) this.pos = varintEnd;
-    return value;
+    const bytes = this.bytes;
+    let pos = this.pos;
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 7 && pos < end; i++) {
+      const byte = bytes[pos++];
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) {
+        this.pos = pos;
+        return value;
+      }
+      scale *= 128;
+    }
+    return -1;
   }
 
   /** int64 as a number (exact up to 2^53, like Long#toNumber beyond). */
