@@ -82,6 +82,14 @@ describe('hand-written IndexEvents reader, against protobufjs', () => {
     expect(decoded.batch.series).toHaveLength(1);
   });
 
+  it('skips an unknown varint field of any length and names where a message is cut off, as protobufjs', () => {
+    const [event] = encodeSeriesBatch({ ...batch, series: batch.series.slice(0, 1), metadata: [] }, 's', 1);
+    const longVarint = Buffer.concat([event.value, Buffer.from([0x48, ...Array(11).fill(0xff), 0x01])]);
+    expect(expectSame([longVarint]).batch.series).toHaveLength(1);
+    const cut = Buffer.concat([event.value, Buffer.from([0x48, 0xff])]);
+    expect(expectSame([cut]).corrupt).toEqual([{ index: 0, reason: `not a weir.v1.IndexEvents: truncated varint at byte ${event.value.length + 1} (IndexEvents)` }]);
+  });
+
   it('rejects what protobufjs rejects: truncation, garbage, empty, tampered, hashless, invalid UTF-8', () => {
     // One message per entry, so each damage hits one.
     const events = [...batch.series.map((s) => ({ ...batch, series: [s], metadata: [] })), ...batch.metadata.map((m) => ({ ...batch, series: [], metadata: [m] }))].map((b) => encodeSeriesBatch(b, 's', 1)[0].value);

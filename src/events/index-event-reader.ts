@@ -4,30 +4,42 @@
  * the hash check then wrote every label back into bytes; here each message is walked once, the
  * label pairs are copied byte for byte into the buffer the check hashes, and strings are made only
  * for what the index keeps. A differential test (index-event-reader.test.ts) holds it to protobufjs.
- *
- *   IndexEvents  1: SeriesEvent*, 2: MetadataEvent* (length-delimited), 3: source, 4: received_at_ms
- *   SeriesEvent  1: hash (8 bytes), 2: Label*, 3: first_timestamp_ms, 4: last_timestamp_ms
- *   Label        1: name, 2: value
+ * The fields' tags are in index-event-layout.ts; the wire format is read with WireReader
+ * (src/protobuf/), the remote-write decoders' reader, with its rules and limits.
  *
  * Like protobufjs, a repeated singular field keeps its last value and unknown fields are skipped.
  */
 import xxhash from 'xxhash-wasm';
+import { InvalidInputError } from '../errors.js';
 import type { CanonicalSeries } from '../series/canonical.js';
 import { seriesHash } from '../series/series-hash.js';
 import { seriesKey } from '../series/series-key.js';
-import { internAscii, MAX_INTERNED_STRING } from '../protobuf/interned-strings.js';
+import { WireReader } from '../protobuf/wire-reader.js';
 import type { Label, MetricMetadata, MetricType } from '../remote-write/types.js';
+import {
+  EVENT_METADATA,
+  EVENT_RECEIVED_AT,
+  EVENT_SERIES,
+  EVENT_SOURCE,
+  LABEL_NAME,
+  LABEL_VALUE,
+  METADATA_HELP,
+  METADATA_NAME,
+  METADATA_TYPE,
+  METADATA_UNIT,
+  SERIES_FIRST,
+  SERIES_HASH,
+  SERIES_LABEL,
+  SERIES_LAST,
+} from './index-event-layout.js';
 
 const { h64Raw } = await xxhash();
 
-const WIRE_VARINT = 0;
-const WIRE_FIXED64 = 1;
-const WIRE_LENGTH = 2;
-const WIRE_START_GROUP = 3;
-const WIRE_END_GROUP = 4;
-const WIRE_FIXED32 = 5;
-/** Nesting (messages and groups) protobufjs skips fields at before it gives up (its Reader.recursionLimit). */
-const MAX_DEPTH = 100;
+// The message nesting depth of each message, which bounds how deeply skipped groups may nest (as in protobufjs).
+const EVENTS_DEPTH = 0;
+const EVENT_DEPTH = 1;
+const LABEL_DEPTH = 2;
+
 /** Between label pairs in the bytes Prometheus hashes (as in `seriesHash`). */
 const SEPARATOR = 0xff;
 
@@ -41,108 +53,8 @@ export interface ReadResult {
   problems: string[];
 }
 
-class ProtoError extends Error {}
-
 /** The labels' `name\xff value\xff …` bytes, reused between messages (decoding is synchronous). */
 let hashInput = new Uint8Array(1 << 12);
-
-/** A cursor over one message. */
-class Reader {
-  at: number;
-  constructor(
-    readonly buf: Buffer,
-    start: number,
-    readonly end: number,
-  ) {
-    this.at = start;
-  }
-
-  /** An unsigned varint of up to 32 bits (tags and lengths). */
-  uint32(): number {
-    if (this.at >= this.end) throw new ProtoError('truncated varint');
-    const b = this.buf[this.at++];
-    if (b < 0x80) return b; // tags and most lengths
-    let value = b & 0x7f;
-    for (let scale = 0x80; scale <= 0x1000_0000; scale *= 0x80) {
-      if (this.at >= this.end) throw new ProtoError('truncated varint');
-      const next = this.buf[this.at++];
-      value += (next & 0x7f) * scale;
-      if (next < 0x80) {
-        if (value > 0xffffffff) throw new ProtoError('varint too long for 32 bits');
-        return value;
-      }
-    }
-    throw new ProtoError('varint too long for 32 bits');
-  }
-
-  /** A field's tag; field number 0 is not a field (protobufjs rejects it too). */
-  tag(): number {
-    const tag = this.uint32();
-    if (tag < 8) throw new ProtoError('illegal tag: field number 0');
-    return tag;
-  }
-
-  /** An int64 varint as a number, as protobufjs' `Long#toNumber` gives it (exact below 2^53). */
-  int64(): number {
-    let lo = 0;
-    let hi = 0;
-    let i = 0;
-    for (; i < 10; i++) {
-      if (this.at >= this.end) throw new ProtoError('truncated varint');
-      const b = this.buf[this.at++];
-      if (i < 4) lo |= (b & 0x7f) << (7 * i);
-      else if (i === 4) {
-        lo |= (b & 0x0f) << 28;
-        hi |= (b & 0x7f) >> 4;
-      } else hi |= (b & 0x7f) << (7 * i - 32);
-      if (b < 0x80) return (hi | 0) * 0x1_0000_0000 + (lo >>> 0);
-    }
-    throw new ProtoError('varint longer than 10 bytes');
-  }
-
-  /** A length-delimited field's end; the cursor is at its first byte. */
-  lengthEnd(): number {
-    const length = this.uint32();
-    const end = this.at + length;
-    if (end > this.end) throw new ProtoError('length past the end of the message');
-    return end;
-  }
-
-  /**
-   * Skips a field of `field` (its number) as protobufjs skips it: groups included, `depth` being the
-   * message's nesting (0 for IndexEvents) plus the groups it is in, at most MAX_DEPTH.
-   */
-  skip(wireType: number, field: number, depth: number): void {
-    if (depth > MAX_DEPTH) throw new ProtoError('max depth exceeded');
-    switch (wireType) {
-      case WIRE_VARINT:
-        this.int64();
-        return;
-      case WIRE_FIXED64:
-        this.at += 8;
-        break;
-      case WIRE_LENGTH:
-        this.at = this.lengthEnd();
-        return;
-      case WIRE_FIXED32:
-        this.at += 4;
-        break;
-      case WIRE_START_GROUP:
-        // A (deprecated) group: its fields up to the end-group tag of the same field number.
-        for (;;) {
-          const tag = this.tag();
-          if ((tag & 7) === WIRE_END_GROUP) {
-            if (tag >>> 3 !== field) throw new ProtoError('invalid end group tag');
-            return;
-          }
-          this.skip(tag & 7, tag >>> 3, depth + 1);
-        }
-      default:
-        throw new ProtoError(`wire type ${wireType} not supported`);
-    }
-    if (this.at > this.end) throw new ProtoError('field past the end of the message');
-  }
-}
 
 /**
  * Decodes one IndexEvents message, appending its series and metadata entries to the arrays given;
@@ -151,16 +63,16 @@ class Reader {
  */
 export function readIndexEvents(value: Uint8Array | null, series: CanonicalSeries[], metadata: MetricMetadata[]): ReadResult {
   if (!value) return { problems: ['empty message'] };
-  const buf = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   const seriesBefore = series.length;
   const metadataBefore = metadata.length;
   try {
-    return readEvents(new Reader(buf, 0, buf.length), series, metadata);
+    return readEvents(new WireReader(value, 'IndexEvents'), series, metadata);
   } catch (err) {
-    if (!(err instanceof ProtoError || err instanceof RangeError)) throw err;
+    if (!(err instanceof InvalidInputError || err instanceof RangeError)) throw err;
     series.length = seriesBefore;
     metadata.length = metadataBefore;
-    return { problems: [`not a weir.v1.IndexEvents: ${err.message}`] };
+    const detail = err instanceof InvalidInputError ? err.details[0] : undefined;
+    return { problems: [`not a weir.v1.IndexEvents: ${detail ? `${detail.reason} (${detail.where})` : err.message}`] };
   }
 }
 
@@ -179,31 +91,29 @@ function pushRange(ranges: Int32Array, count: number, start: number, end: number
   return ranges;
 }
 
-function readEvents(r: Reader, series: CanonicalSeries[], metadata: MetricMetadata[]): ReadResult {
+function readEvents(r: WireReader, series: CanonicalSeries[], metadata: MetricMetadata[]): ReadResult {
+  const end = r.bytes.length;
   let seriesCount = 0;
   let metadataCount = 0;
   let receivedAt = 0;
-  while (r.at < r.end) {
-    const tag = r.tag();
-    const field = tag >>> 3;
-    const wire = tag & 7;
-    if (field === 1 && wire === WIRE_LENGTH) {
-      const end = r.lengthEnd();
-      seriesRanges = pushRange(seriesRanges, seriesCount++, r.at, end);
-      r.at = end;
-    } else if (field === 2 && wire === WIRE_LENGTH) {
-      const end = r.lengthEnd();
-      metadataRanges = pushRange(metadataRanges, metadataCount++, r.at, end);
-      r.at = end;
-    } else if (field === 4 && wire === WIRE_VARINT) {
-      receivedAt = r.int64();
-    } else if (field === 3 && wire === WIRE_LENGTH) {
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const fieldTag = r.readTag(end);
+    if (fieldTag === EVENT_SERIES) {
+      const seriesEnd = r.readDelimitedEnd(end);
+      seriesRanges = pushRange(seriesRanges, seriesCount++, r.pos, seriesEnd);
+      r.pos = seriesEnd;
+    } else if (fieldTag === EVENT_METADATA) {
+      const metadataEnd = r.readDelimitedEnd(end);
+      metadataRanges = pushRange(metadataRanges, metadataCount++, r.pos, metadataEnd);
+      r.pos = metadataEnd;
+    } else if (fieldTag === EVENT_RECEIVED_AT) {
+      receivedAt = r.readInt64(end);
+    } else if (fieldTag === EVENT_SOURCE) {
       // The source is not indexed, but a string field must be UTF-8, as the reference decoder checks.
-      const end = r.lengthEnd();
-      strictUtf8(r.buf, r.at, end);
-      r.at = end;
+      r.readString(end);
     } else {
-      r.skip(wire, field, 0);
+      r.skipField(fieldTag, end, EVENTS_DEPTH, tagAt);
     }
   }
   if (seriesCount === 0 && metadataCount === 0) return { receivedAt, problems: ['message carries neither series nor metadata'] };
@@ -211,18 +121,25 @@ function readEvents(r: Reader, series: CanonicalSeries[], metadata: MetricMetada
   const ranges = seriesRanges;
   const metaRanges = metadataRanges;
   for (let i = 0; i < seriesCount; i++) {
-    const s = readSeries(new Reader(r.buf, ranges[2 * i], ranges[2 * i + 1]));
+    r.pos = ranges[2 * i];
+    r.enter('series', i);
+    const s = readSeries(r, ranges[2 * i + 1]);
+    r.leave();
     if (typeof s === 'string') problems.push(s);
     else series.push(s);
   }
-  for (let i = 0; i < metadataCount; i++) metadata.push(readMetadata(new Reader(r.buf, metaRanges[2 * i], metaRanges[2 * i + 1])));
+  for (let i = 0; i < metadataCount; i++) {
+    r.pos = metaRanges[2 * i];
+    r.enter('metadata', i);
+    metadata.push(readMetadata(r, metaRanges[2 * i + 1]));
+    r.leave();
+  }
   return { receivedAt, problems };
 }
 
 /** The series, or why it is not indexed. */
-function readSeries(r: Reader): CanonicalSeries | string {
-  const buf = r.buf;
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+function readSeries(r: WireReader, end: number): CanonicalSeries | string {
+  const buf = r.bytes;
   let hashAt = -1;
   let hashLength = 0;
   let first = 0;
@@ -233,35 +150,32 @@ function readSeries(r: Reader): CanonicalSeries | string {
   let hashed = 0;
   /** Any byte ≥ 0x80 in the labels: then they are hashed from their decoded text, as the writer hashed them. */
   let high = 0;
-  while (r.at < r.end) {
-    const tag = r.tag();
-    const field = tag >>> 3;
-    const wire = tag & 7;
-    if (field === 2 && wire === WIRE_LENGTH) {
-      const end = r.lengthEnd();
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const fieldTag = r.readTag(end);
+    if (fieldTag === SERIES_LABEL) {
+      r.enter('labels', labels.length);
+      const labelEnd = r.readDelimitedEnd(end);
       // Label: name (1) and value (2), each possibly absent (proto3 default '').
       let nameAt = 0;
       let nameEnd = 0;
       let valueAt = 0;
       let valueEnd = 0;
-      while (r.at < end) {
-        const labelTag = r.tag();
-        if (labelTag === 0x0a || labelTag === 0x12) {
-          const stringEnd = r.lengthEnd();
-          if (stringEnd > end) throw new ProtoError('label string past the end of the label');
-          if (labelTag === 0x0a) {
-            nameAt = r.at;
-            nameEnd = stringEnd;
-          } else {
-            valueAt = r.at;
-            valueEnd = stringEnd;
-          }
-          r.at = stringEnd;
+      while (r.pos < labelEnd) {
+        const labelTagAt = r.pos;
+        const labelTag = r.readTag(labelEnd);
+        if (labelTag === LABEL_NAME) {
+          nameEnd = r.readDelimitedEnd(labelEnd);
+          nameAt = r.pos;
+          r.pos = nameEnd;
+        } else if (labelTag === LABEL_VALUE) {
+          valueEnd = r.readDelimitedEnd(labelEnd);
+          valueAt = r.pos;
+          r.pos = valueEnd;
         } else {
-          r.skip(labelTag & 7, labelTag >>> 3, 2);
+          r.skipField(labelTag, labelEnd, LABEL_DEPTH, labelTagAt);
         }
       }
-      if (r.at !== end) throw new ProtoError('label past its length');
       const room = hashed + (nameEnd - nameAt) + (valueEnd - valueAt) + 2;
       if (room > hashInput.length) {
         const grown = new Uint8Array(Math.max(room, hashInput.length * 2));
@@ -273,24 +187,27 @@ function readSeries(r: Reader): CanonicalSeries | string {
       const valueHigh = copyForHash(buf, valueAt, valueEnd, hashed);
       hashed += valueEnd - valueAt + 1;
       high |= nameHigh | valueHigh;
-      const name = text(buf, view, nameAt, nameEnd, nameHigh);
-      const value = text(buf, view, valueAt, valueEnd, valueHigh);
+      // Short ASCII texts come from the intern table the remote-write decoder fills: the repeated
+      // names and values of a window are one string each (less garbage, one hash in the index's maps).
+      const name = r.stringAt(nameAt, nameEnd);
+      const value = r.stringAt(valueAt, valueEnd);
       if (name === '__name__' && !named) {
         metricName = value;
         named = true;
       }
       labels.push({ name, value });
-    } else if (field === 1 && wire === WIRE_LENGTH) {
-      const end = r.lengthEnd();
-      hashAt = r.at;
-      hashLength = end - r.at;
-      r.at = end;
-    } else if (field === 3 && wire === WIRE_VARINT) {
-      first = r.int64();
-    } else if (field === 4 && wire === WIRE_VARINT) {
-      last = r.int64();
+      r.leave();
+    } else if (fieldTag === SERIES_HASH) {
+      const hashEnd = r.readDelimitedEnd(end);
+      hashAt = r.pos;
+      hashLength = hashEnd - r.pos;
+      r.pos = hashEnd;
+    } else if (fieldTag === SERIES_FIRST) {
+      first = r.readInt64(end);
+    } else if (fieldTag === SERIES_LAST) {
+      last = r.readInt64(end);
     } else {
-      r.skip(wire, field, 1);
+      r.skipField(fieldTag, end, EVENT_DEPTH, tagAt);
     }
   }
   if (hashLength !== 8) return 'series hash does not match its labels';
@@ -302,35 +219,21 @@ function readSeries(r: Reader): CanonicalSeries | string {
   return { labels, metricName, key, hash, firstTimestamp: first, lastTimestamp: last };
 }
 
-function readMetadata(r: Reader): MetricMetadata {
-  const fields = ['', '', '', ''];
-  while (r.at < r.end) {
-    const tag = r.tag();
-    const field = tag >>> 3;
-    if (field >= 1 && field <= 4 && (tag & 7) === WIRE_LENGTH) {
-      const end = r.lengthEnd();
-      fields[field - 1] = strictUtf8(r.buf, r.at, end);
-      r.at = end;
-    } else {
-      r.skip(tag & 7, field, 1);
-    }
+function readMetadata(r: WireReader, end: number): MetricMetadata {
+  let metricFamilyName = '';
+  let type = '';
+  let help = '';
+  let unit = '';
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const fieldTag = r.readTag(end);
+    if (fieldTag === METADATA_NAME) metricFamilyName = r.readString(end);
+    else if (fieldTag === METADATA_TYPE) type = r.readString(end);
+    else if (fieldTag === METADATA_HELP) help = r.readString(end);
+    else if (fieldTag === METADATA_UNIT) unit = r.readString(end);
+    else r.skipField(fieldTag, end, EVENT_DEPTH, tagAt);
   }
-  const [metricFamilyName, type, help, unit] = fields;
   return { metricFamilyName, type: METRIC_TYPES.has(type) ? (type as MetricType) : 'unknown', help, unit };
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** The text of `buf[from..to)`; a ProtoError when it is not valid UTF-8 (ASCII is checked by a scan, not decoded twice). */
-function strictUtf8(buf: Buffer, from: number, to: number): string {
-  let i = from;
-  while (i < to && buf[i] < 0x80) i++;
-  if (i === to) return buf.toString('latin1', from, to);
-  try {
-    return utf8.decode(buf.subarray(from, to));
-  } catch {
-    throw new ProtoError('invalid UTF-8 in a string field');
-  }
 }
 
 /** Copies `buf[from..to)` and a separator into the hash input at `at`; returns the bytes OR-ed (≥ 0x80: not ASCII). */
@@ -339,18 +242,6 @@ function copyForHash(buf: Buffer, from: number, to: number, at: number): number 
   for (let i = from; i < to; i++) high |= hashInput[at++] = buf[i];
   hashInput[at] = SEPARATOR;
   return high;
-}
-
-/**
- * Label text: nearly always ASCII (no byte ≥ 0x80), where latin1 is the cheaper decoder and gives
- * the same string. Short ASCII texts come from the remote-write decoder's intern table: the
- * repeated names and values of a window are then one string each (less garbage, and their hash is
- * computed once for the index's maps).
- */
-function text(buf: Buffer, view: DataView, from: number, to: number, high: number): string {
-  if (from === to) return '';
-  if (high & 0x80) return strictUtf8(buf, from, to);
-  return (to - from <= MAX_INTERNED_STRING ? internAscii(buf, view, from, to) : undefined) ?? buf.toString('latin1', from, to);
 }
 
 let keyScratch = Buffer.allocUnsafe(1 << 12);

@@ -5,37 +5,37 @@
  * HashedSeriesBatch) are written from their label bytes in the request, copied as they are with
  * only each label's field number changed, when those bytes already are the canonical labels: no
  * string is made. The layout is the .proto's, fields in number order; a test decodes the output
- * with protobufjs (index-event-writer.test.ts) to keep the two in step.
- *
- *   IndexEvents  1: SeriesEvent*, 2: MetadataEvent* (length-delimited), 3: source, 4: received_at_ms
- *   SeriesEvent  1: hash (8 bytes), 2: Label*, 3: first_timestamp_ms, 4: last_timestamp_ms
- *   Label        1: name, 2: value
+ * with protobufjs (index-event-writer.test.ts) to keep the two in step. The fields' tags are in
+ * index-event-layout.ts, the wire format's primitives in src/protobuf/ (WireWriter).
  */
 import type { CanonicalSeries, SeriesBatch } from '../series/canonical.js';
 import { hashHigh } from '../series/series-hash.js';
 import { metadataHash } from '../series/metadata-identity.js';
 import { isHashedSeriesBatch, type HashedSeriesBatch } from '../series/hashed-batch.js';
-import { compareBytes } from '../series/raw-canonical.js';
-import { lengthEnd, readLength } from '../remote-write/decode/raw-v1.js';
+import { compareBytes } from '../protobuf/bytes.js';
+import { readLength, varintEnd } from '../protobuf/varint.js';
+import { INT64_FIELD_BOUND, stringFieldBound, WireWriter } from '../protobuf/wire-writer.js';
+import { WIRE_LENGTH_DELIMITED as DELIMITED, tag } from '../protobuf/wire-types.js';
 import type { MetricMetadata } from '../remote-write/types.js';
+import {
+  EVENT_METADATA,
+  EVENT_RECEIVED_AT,
+  EVENT_SERIES,
+  EVENT_SOURCE,
+  LABEL_NAME,
+  LABEL_VALUE,
+  METADATA_HELP,
+  METADATA_NAME,
+  METADATA_TYPE,
+  METADATA_UNIT,
+  SERIES_FIRST,
+  SERIES_HASH,
+  SERIES_LABEL,
+  SERIES_LAST,
+} from './index-event-layout.js';
 
-// Tags: field number << 3 | wire type (0 varint, 2 length-delimited).
-const EVENT_SERIES = 0x0a;
-const EVENT_METADATA = 0x12;
-const EVENT_SOURCE = 0x1a;
-const EVENT_RECEIVED_AT = 0x20;
-const SERIES_HASH = 0x0a;
-const SERIES_LABEL = 0x12;
-const SERIES_FIRST = 0x18;
-const SERIES_LAST = 0x20;
-const LABEL_NAME = 0x0a;
-const LABEL_VALUE = 0x12;
 /** A label field of a remote-write TimeSeries (field 1): SERIES_LABEL takes its place. */
-const TIMESERIES_LABEL = 0x0a;
-const METADATA_NAME = 0x0a;
-const METADATA_TYPE = 0x12;
-const METADATA_HELP = 0x1a;
-const METADATA_UNIT = 0x22;
+const TIMESERIES_LABEL = tag(1, DELIMITED);
 
 /** One Kafka message: a batch's events for one partition (or some of them, past the size limit). */
 export interface EncodedEvents {
@@ -51,126 +51,16 @@ export function partitionOf(hi: number, partitions: number): number {
   return (hi >>> 0) % partitions;
 }
 
-/** Bytes of a varint of an unsigned 32-bit length. */
-function lengthSize(n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
-}
-
-/** Most bytes a string field of `text` can take: a UTF-16 unit is at most 3 bytes of UTF-8. */
-const stringFieldBound = (text: string) => 6 + 3 * text.length;
-/** Most bytes of an int64 field: tag + 10. */
-const INT64_FIELD_BOUND = 11;
 /** A length written in this many bytes first; moved when the content turns out longer or shorter. */
 const SERIES_LENGTH_RESERVE = 2;
 const LABEL_LENGTH_RESERVE = 1;
 
 /** Reused between batches (encoding is synchronous), grown when a batch needs more. */
-let scratch = Buffer.allocUnsafe(1 << 16);
-
-class ScratchWriter {
-  at = 0;
-  buf = scratch;
-
-  /** Room for `bytes` more, growing the scratch buffer (and keeping what is written) if needed. */
-  reserve(bytes: number): void {
-    if (this.at + bytes <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + bytes));
-    this.buf.copy(grown, 0, 0, this.at);
-    this.buf = scratch = grown;
-  }
-
-  varint32(n: number): void {
-    while (n >= 0x80) {
-      this.buf[this.at++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    this.buf[this.at++] = n;
-  }
-
-  /** Opens a length-delimited field: its tag and `reserve` bytes for the length; returns where content starts. */
-  open(tag: number, reserve: number): number {
-    this.buf[this.at++] = tag;
-    this.at += reserve;
-    return this.at;
-  }
-
-  /**
-   * Writes the length of the content from `contentAt` on into the `reserve` bytes before it, moving
-   * the content if it needs more or fewer; returns where the content starts now.
-   */
-  close(contentAt: number, reserve: number): number {
-    const length = this.at - contentAt;
-    const size = lengthSize(length);
-    if (size !== reserve) {
-      this.buf.copyWithin(contentAt + size - reserve, contentAt, this.at);
-      this.at += size - reserve;
-    }
-    let n = length;
-    let p = contentAt - reserve;
-    while (n >= 0x80) {
-      this.buf[p++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    this.buf[p] = n;
-    return contentAt + size - reserve;
-  }
-
-  int64Field(tag: number, n: number): void {
-    if (n === 0) return;
-    this.buf[this.at++] = tag;
-    if (n > 0 && Number.isSafeInteger(n)) {
-      // Past 31 bits with float arithmetic (a ms timestamp takes two steps), then with int32 ops.
-      while (n > 0x7fffffff) {
-        this.buf[this.at++] = (n % 128) | 0x80;
-        n = Math.floor(n / 128);
-      }
-      let m = n | 0;
-      while (m >= 0x80) {
-        this.buf[this.at++] = (m & 0x7f) | 0x80;
-        m >>>= 7;
-      }
-      this.buf[this.at++] = m;
-      return;
-    }
-    // Negative (or not an integer: truncated, as protobufjs does): 64-bit two's complement, 10 bytes.
-    let v = BigInt.asUintN(64, BigInt(Math.trunc(n)));
-    for (let i = 0; i < 9; i++) {
-      this.buf[this.at++] = Number(v & 0x7fn) | 0x80;
-      v >>= 7n;
-    }
-    this.buf[this.at++] = Number(v);
-  }
-
-  /** A string field, left out when empty (proto3). Label text is nearly always ASCII: copied as is, with no encoder call. */
-  stringField(tag: number, text: string): void {
-    const units = text.length;
-    if (units === 0) return;
-    this.buf[this.at++] = tag;
-    const lengthAt = this.at;
-    this.varint32(units);
-    for (let i = 0; i < units; i++) {
-      const c = text.charCodeAt(i);
-      if (c > 0x7f) {
-        this.at = lengthAt;
-        const bytes = Buffer.byteLength(text, 'utf8');
-        this.varint32(bytes);
-        this.at += this.buf.write(text, this.at, bytes, 'utf8');
-        return;
-      }
-      this.buf[this.at++] = c;
-    }
-  }
-
-  bytes(from: Uint8Array): void {
-    for (let i = 0; i < from.length; i++) this.buf[this.at++] = from[i];
-  }
-}
-
+let scratch: Buffer = Buffer.allocUnsafe(1 << 16);
 
 /** The fields every message ends with (source, received_at_ms), encoded once per batch. */
 function batchTrailer(source: string, receivedAt: number): Uint8Array {
-  const w = new ScratchWriter();
-  w.buf = Buffer.allocUnsafe(stringFieldBound(source) + INT64_FIELD_BOUND);
+  const w = new WireWriter(Buffer.allocUnsafe(stringFieldBound(source) + INT64_FIELD_BOUND));
   w.stringField(EVENT_SOURCE, source);
   w.int64Field(EVENT_RECEIVED_AT, receivedAt);
   return Uint8Array.prototype.slice.call(w.buf, 0, w.at);
@@ -209,7 +99,7 @@ export function writeIndexEvents(batch: SeriesBatch, source: string, partitions:
   for (let e = 0; e < total; e++) order[starts[partitionOfEntry[e]]++] = e;
 
   const trailer = batchTrailer(source, batch.receivedAt);
-  const w = new ScratchWriter();
+  const w = new WireWriter(scratch);
   const found: Array<{ partition: number; start: number; end: number; series: number; metadata: number }> = [];
   let open: { partition: number; start: number; end: number; series: number; metadata: number } | undefined;
   const close = () => {
@@ -235,13 +125,14 @@ export function writeIndexEvents(batch: SeriesBatch, source: string, partitions:
     if (w.at - open.start + trailer.length >= maxBytes && k + 1 < total && partitionOfEntry[order[k + 1]] === partition) close();
   }
   close();
+  scratch = w.buf;
 
   const out = Buffer.allocUnsafe(w.at);
   w.buf.copy(out, 0, 0, w.at);
   return found.map((m) => ({ partition: m.partition, value: out.subarray(m.start, m.end), series: m.series, metadata: m.metadata }));
 }
 
-function writeSeries(w: ScratchWriter, s: CanonicalSeries): void {
+function writeSeries(w: WireWriter, s: CanonicalSeries): void {
   const labels = s.labels;
   let bound = 1 + SERIES_LENGTH_RESERVE + 10 + 2 * INT64_FIELD_BOUND;
   for (let j = 0; j < labels.length; j++) bound += 2 + 5 + stringFieldBound(labels[j].name) + stringFieldBound(labels[j].value);
@@ -268,7 +159,7 @@ function writeSeries(w: ScratchWriter, s: CanonicalSeries): void {
  * then a non-empty value, names strictly increasing). Otherwise nothing is written and false
  * returned: the caller writes the canonical series.
  */
-function writeRawSeries(w: ScratchWriter, batch: HashedSeriesBatch, c: number): boolean {
+function writeRawSeries(w: WireWriter, batch: HashedSeriesBatch, c: number): boolean {
   const from = batch.request.bytes;
   const start = batch.labelsStart(c);
   const length = batch.labelsEnd(c) - start;
@@ -291,7 +182,7 @@ function writeRawSeries(w: ScratchWriter, batch: HashedSeriesBatch, c: number): 
       buf[p] = SERIES_LABEL;
       const labelLength = readLength(buf, p + 1, labelsEnd);
       if (labelLength < 0) return rewind(w, seriesAt);
-      p = lengthEnd + labelLength;
+      p = varintEnd + labelLength;
     }
   } else if (!canonicalLabelBytes(buf, labelsAt, labelsEnd)) return rewind(w, seriesAt);
   w.at = labelsEnd;
@@ -314,17 +205,17 @@ function canonicalLabelBytes(buf: Buffer, labelsAt: number, labelsEnd: number): 
     buf[p] = SERIES_LABEL;
     const labelLength = readLength(buf, p + 1, labelsEnd);
     if (labelLength < 0) return false;
-    const labelEnd = lengthEnd + labelLength;
+    const labelEnd = varintEnd + labelLength;
     if (labelEnd > labelsEnd) return false;
-    let q = lengthEnd;
+    let q = varintEnd;
     if (buf[q] !== LABEL_NAME) return false;
     const nameLength = readLength(buf, q + 1, labelEnd);
     if (nameLength <= 0) return false;
-    const nameAt = lengthEnd;
+    const nameAt = varintEnd;
     q = nameAt + nameLength;
     if (q >= labelEnd || buf[q] !== LABEL_VALUE) return false;
     const valueLength = readLength(buf, q + 1, labelEnd);
-    if (valueLength <= 0 || lengthEnd + valueLength !== labelEnd) return false;
+    if (valueLength <= 0 || varintEnd + valueLength !== labelEnd) return false;
     if (previousLength >= 0 && compareBytes(buf, previousAt, previousLength, nameAt, nameLength) >= 0) return false;
     previousAt = nameAt;
     previousLength = nameLength;
@@ -333,12 +224,12 @@ function canonicalLabelBytes(buf: Buffer, labelsAt: number, labelsEnd: number): 
   return true;
 }
 
-function rewind(w: ScratchWriter, seriesAt: number): false {
+function rewind(w: WireWriter, seriesAt: number): false {
   w.at = seriesAt - SERIES_LENGTH_RESERVE - 1;
   return false;
 }
 
-function writeMetadata(w: ScratchWriter, m: MetricMetadata): void {
+function writeMetadata(w: WireWriter, m: MetricMetadata): void {
   w.reserve(1 + 5 + stringFieldBound(m.metricFamilyName) + stringFieldBound(m.type) + stringFieldBound(m.help) + stringFieldBound(m.unit));
   const eventAt = w.open(EVENT_METADATA, SERIES_LENGTH_RESERVE);
   w.stringField(METADATA_NAME, m.metricFamilyName);

@@ -1,5 +1,6 @@
 import { hashHigh, hashLow, seriesHashOfPairs } from './series-hash.js';
-import { lengthEnd, readLength } from '../remote-write/decode/raw-v1.js';
+import { compareBytes } from '../protobuf/bytes.js';
+import { readLength, varintEnd as lengthEnd } from '../protobuf/varint.js';
 import type { SeriesRules } from './validation.js';
 
 /**
@@ -114,16 +115,6 @@ function copy(bytes: Uint8Array, view: DataView, at: number, length: number, pai
   for (; i + 4 <= length; i += 4) pairsView.setInt32(out + i, view.getInt32(at + i));
   for (; i < length; i++) pairs[out + i] = bytes[at + i];
   return out + length;
-}
-
-/** Byte order of two names; for ASCII the same as JavaScript's string order. */
-export function compareBytes(bytes: Uint8Array, a: number, aLength: number, b: number, bLength: number): number {
-  const n = Math.min(aLength, bLength);
-  for (let i = 0; i < n; i++) {
-    const d = bytes[a + i] - bytes[b + i];
-    if (d !== 0) return d;
-  }
-  return aLength - bLength;
 }
 
 function isMetricNameLabel(bytes: Uint8Array, name: number, length: number): boolean {

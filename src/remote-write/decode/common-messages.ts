@@ -1,13 +1,12 @@
 import type { BucketSpan, Histogram, Sample } from '../types.js';
-import { WIRE_FIXED64 as FIXED64, WIRE_LENGTH_DELIMITED as DELIMITED, WIRE_VARINT as VARINT, type WireReader } from '../../protobuf/wire-reader.js';
+import type { WireReader } from '../../protobuf/wire-reader.js';
+import { WIRE_FIXED64 as FIXED64, WIRE_LENGTH_DELIMITED as DELIMITED, WIRE_VARINT as VARINT, tag } from '../../protobuf/wire-types.js';
 
 /**
  * Fast-decoder parts of the messages 1.0 and 2.0 share with the same field numbers: samples and
  * native histograms. `depth` is the message nesting depth, which bounds how deeply skipped groups
  * may nest (as in protobufjs).
  */
-
-export const tag = (field: number, wireType: number): number => (field << 3) | wireType;
 
 const SAMPLE_VALUE = tag(1, FIXED64);
 const SAMPLE_TIMESTAMP = tag(2, VARINT);

@@ -1,14 +1,10 @@
-import { decodeHistogram, decodeSample, tag } from './common-messages.js';
+import { decodeHistogram, decodeSample } from './common-messages.js';
 import { decodeRequestV2 } from './fast-v2.js';
 import { internedLabel, internLabelPair } from '../../protobuf/interned-strings.js';
 import { metricTypeFromWire } from '../metric-metadata.js';
 import type { Exemplar, Histogram, Label, MetricMetadata, RemoteWriteVersion, Sample, TimeSeries, WriteRequest } from '../types.js';
-import {
-  WIRE_FIXED64 as FIXED64,
-  WIRE_LENGTH_DELIMITED as DELIMITED,
-  WIRE_VARINT as VARINT,
-  WireReader,
-} from '../../protobuf/wire-reader.js';
+import { WireReader } from '../../protobuf/wire-reader.js';
+import { WIRE_FIXED64 as FIXED64, WIRE_LENGTH_DELIMITED as DELIMITED, WIRE_VARINT as VARINT, tag } from '../../protobuf/wire-types.js';
 
 /**
  * The hot-path decoder: reads `prometheus.WriteRequest` (1.0) and `io.prometheus.write.v2.Request`

@@ -1,7 +1,8 @@
-import { decodeHistogram, decodeSample, tag } from './common-messages.js';
+import { decodeHistogram, decodeSample } from './common-messages.js';
 import { liftSeriesMetadata, metricTypeFromWire, seriesMetadataOf } from '../metric-metadata.js';
 import type { Exemplar, Histogram, Label, Sample, TimeSeries, WriteRequest } from '../types.js';
-import { WIRE_FIXED64 as FIXED64, WIRE_LENGTH_DELIMITED as DELIMITED, WIRE_VARINT as VARINT, type WireReader } from '../../protobuf/wire-reader.js';
+import type { WireReader } from '../../protobuf/wire-reader.js';
+import { WIRE_FIXED64 as FIXED64, WIRE_LENGTH_DELIMITED as DELIMITED, WIRE_VARINT as VARINT, tag } from '../../protobuf/wire-types.js';
 
 /**
  * Fast decoder for remote-write 2.0 (`io.prometheus.write.v2.Request`). Symbols may come after the

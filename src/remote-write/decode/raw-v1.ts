@@ -2,6 +2,7 @@ import { shareMetadata } from '../../series/metadata-identity.js';
 import { decodeMetricMetadataV1, decodeSeriesV1 } from './fast-v1.js';
 import type { MetricMetadata, TimeSeries, WriteCounts, WriteRequest } from '../types.js';
 import { WireReader } from '../../protobuf/wire-reader.js';
+import { readLength, readShortVarint, varintEnd } from '../../protobuf/varint.js';
 
 /**
  * A remote-write 1.0 request kept as its decoded (uncompressed) bytes plus an index of where each
@@ -80,24 +81,6 @@ export function decodedMetadataCacheSize(): { entries: number; bytes: number } {
   return { entries: decodedMetadata.size, bytes: decodedMetadataBytes };
 }
 
-/** Set by readLength: where the length-delimited bytes start (a live binding for importers). */
-export let lengthEnd = 0;
-
-/** A varint length of at most 4 bytes (< 2^28) at `pos`, or -1; `lengthEnd` is where it ends. */
-export function readLength(bytes: Uint8Array, pos: number, end: number): number {
-  let value = 0;
-  for (let shift = 0; shift < 28; shift += 7) {
-    if (pos >= end) return -1;
-    const byte = bytes[pos++];
-    value |= (byte & 0x7f) << shift;
-    if (byte < 0x80) {
-      lengthEnd = pos;
-      return value;
-    }
-  }
-  return -1;
-}
-
 const LABEL_NAME = 0x0a; // Label field 1
 const LABEL_VALUE = 0x12; // Label field 2
 
@@ -107,8 +90,8 @@ function arePlainLabels(bytes: Uint8Array, view: DataView, start: number, end: n
   while (p < end) {
     const labelLength = readLength(bytes, p + 1, end);
     if (labelLength < 0) return false;
-    p = lengthEnd + labelLength;
-    if (!isPlainLabel(bytes, view, lengthEnd, p)) return false;
+    p = varintEnd + labelLength;
+    if (!isPlainLabel(bytes, view, varintEnd, p)) return false;
   }
   return true;
 }
@@ -122,14 +105,14 @@ function isPlainLabel(bytes: Uint8Array, view: DataView, start: number, end: num
   if (q < end && bytes[q] === LABEL_NAME) {
     const length = readLength(bytes, q + 1, end);
     if (length < 0) return false;
-    q = lengthEnd + length;
-    if (q > end || !isAscii(bytes, view, lengthEnd, q)) return false;
+    q = varintEnd + length;
+    if (q > end || !isAscii(bytes, view, varintEnd, q)) return false;
   }
   if (q < end && bytes[q] === LABEL_VALUE) {
     const length = readLength(bytes, q + 1, end);
     if (length < 0) return false;
-    q = lengthEnd + length;
-    if (q > end || !isAscii(bytes, view, lengthEnd, q)) return false;
+    q = varintEnd + length;
+    if (q > end || !isAscii(bytes, view, varintEnd, q)) return false;
   }
   return q === end;
 }
@@ -199,7 +182,7 @@ export function scanWriteRequestV1(bytes: Uint8Array): RawWriteRequestV1 | undef
     const fieldTag = bytes[pos];
     const length = readLength(bytes, pos + 1, end);
     if (length < 0) return undefined;
-    const start = lengthEnd;
+    const start = varintEnd;
     const fieldEnd = start + length;
     if (fieldEnd > end) return undefined;
     if (fieldTag === METADATA) {
@@ -228,7 +211,7 @@ export function scanWriteRequestV1(bytes: Uint8Array): RawWriteRequestV1 | undef
       } else {
         const labelLength = readLength(bytes, p + 1, fieldEnd);
         if (labelLength < 0) return undefined;
-        p = lengthEnd + labelLength;
+        p = varintEnd + labelLength;
         if (p > fieldEnd) return undefined;
         shaped = false;
       }
@@ -243,22 +226,16 @@ export function scanWriteRequestV1(bytes: Uint8Array): RawWriteRequestV1 | undef
       if (bytes[p] !== SAMPLE) return undefined;
       const sampleLength = readLength(bytes, p + 1, fieldEnd);
       if (sampleLength < 0) return undefined;
-      let s = lengthEnd;
+      let s = varintEnd;
       const sampleEnd = s + sampleLength;
       if (sampleEnd > fieldEnd) return undefined;
       if (s < sampleEnd && bytes[s] === SAMPLE_VALUE) s += 9;
       let timestamp = 0;
       if (s < sampleEnd && bytes[s] === SAMPLE_TIMESTAMP) {
         // Up to 7 varint bytes (< 2^49 ms, beyond the year 10000); longer ones (negative) go the full way.
-        s++;
-        let scale = 1;
-        for (let i = 0; ; i++) {
-          if (i === 7 || s >= sampleEnd) return undefined;
-          const byte = bytes[s++];
-          timestamp += (byte & 0x7f) * scale;
-          if (byte < 0x80) break;
-          scale *= 128;
-        }
+        timestamp = readShortVarint(bytes, s + 1, sampleEnd);
+        if (timestamp < 0) return undefined;
+        s = varintEnd;
       }
       if (s !== sampleEnd) return undefined;
       if (!(timestamp >= first)) first = timestamp; // NaN-safe: the first sample sets both
