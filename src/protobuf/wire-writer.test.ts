@@ -48,6 +48,28 @@ describe('WireWriter', () => {
     expect(read.pos).toBe(read.len);
   });
 
+  it('writes 64-bit, 32-bit and double values byte for byte as protobufjs, whatever the number', () => {
+    const wide = fc.oneof(
+      fc.maxSafeInteger(),
+      fc.integer(),
+      fc.double(),
+      fc.constantFrom(0, -0, 2 ** 52, -(2 ** 52), 2 ** 53, 2 ** 62, -(2 ** 63), 2 ** 64, 2 ** 70, -(2 ** 70), 2.5, -2.5, NaN, Infinity),
+    );
+    fc.assert(
+      fc.property(wide, fc.integer(), (n, i) => {
+        const w = new WireWriter(Buffer.alloc(64));
+        w.varint64(n);
+        w.zigzag64(n);
+        w.int32(i);
+        w.sint32(i);
+        w.double(n);
+        const expected = protobuf.Writer.create().uint64(n).sint64(n).int32(i).sint32(i).double(n);
+        expect(written(w)).toEqual(Buffer.from(expected.finish()));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('writes the length of a field it opened once its content is known, moving the content when the reserve was wrong', () => {
     for (const [contentBytes, reserve] of [[0, 1], [5, 1], [127, 1], [128, 1], [20_000, 1], [5, 2], [300, 2], [20_000, 2], [5, 3]]) {
       const text = 'x'.repeat(contentBytes);

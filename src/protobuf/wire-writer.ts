@@ -54,7 +54,16 @@ export class WireWriter {
   int64Field(tag: number, n: number): void {
     if (n === 0) return;
     this.buf[this.at++] = tag;
-    if (n > 0 && Number.isSafeInteger(n)) {
+    this.varint64(n);
+  }
+
+  /**
+   * The varint of a 64-bit integer given as a number (int64, uint64), as protobufjs writes one:
+   * a fraction truncated toward zero, a negative number as its 64-bit two's complement (10 bytes),
+   * the rest of a number past 2^64 dropped.
+   */
+  varint64(n: number): void {
+    if (n >= 0 && n <= Number.MAX_SAFE_INTEGER && Number.isInteger(n)) {
       // Past 31 bits with float arithmetic (a ms timestamp takes two steps), then with int32 ops.
       while (n > 0x7fffffff) {
         this.buf[this.at++] = (n % 128) | 0x80;
@@ -63,13 +72,72 @@ export class WireWriter {
       this.varint32(n | 0);
       return;
     }
-    // Negative, or not a safe integer: 64-bit two's complement in 10 bytes, a fraction truncated as protobufjs does.
-    let v = BigInt.asUintN(64, BigInt(Math.trunc(n)));
-    for (let i = 0; i < 9; i++) {
-      this.buf[this.at++] = Number(v & 0x7fn) | 0x80;
-      v >>= 7n;
+    const negative = n < 0;
+    if (negative) n = -n;
+    let lo = n >>> 0;
+    let hi = ((n - lo) / 4294967296) >>> 0;
+    if (negative) {
+      hi = ~hi >>> 0;
+      lo = ~lo >>> 0;
+      if (++lo > 0xffffffff) {
+        lo = 0;
+        if (++hi > 0xffffffff) hi = 0;
+      }
     }
-    this.buf[this.at++] = Number(v);
+    this.varintBits(lo, hi);
+  }
+
+  /** The zigzag varint of a 64-bit integer given as a number (sint64), as protobufjs writes one. */
+  zigzag64(n: number): void {
+    if (Number.isInteger(n) && n >= -0x10000000000000 && n <= 0x10000000000000) {
+      // Exact in a double up to here: 2|n| <= 2^53.
+      this.varint64(n >= 0 ? 2 * n : -2 * n - 1);
+      return;
+    }
+    const negative = n < 0;
+    if (negative) n = -n;
+    let lo = n >>> 0;
+    let hi = ((n - lo) / 4294967296) >>> 0;
+    if (negative) {
+      hi = ~hi >>> 0;
+      lo = ~lo >>> 0;
+      if (++lo > 0xffffffff) {
+        lo = 0;
+        if (++hi > 0xffffffff) hi = 0;
+      }
+    }
+    const mask = hi >> 31;
+    this.varintBits((lo << 1) ^ mask, ((hi << 1) | (lo >>> 31)) ^ mask);
+  }
+
+  /** A 64-bit varint from its low and high 32 bits, in as few bytes as it takes. */
+  private varintBits(lo: number, hi: number): void {
+    lo >>>= 0;
+    hi >>>= 0;
+    while (hi !== 0) {
+      this.buf[this.at++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    this.varint32(lo);
+  }
+
+  /** An int32 (an enum value): 10 bytes when negative, as the spec and protobufjs write it. */
+  int32(n: number): void {
+    n |= 0;
+    if (n < 0) this.varintBits(n, 0xffffffff);
+    else this.varint32(n);
+  }
+
+  /** A sint32, zigzag encoded. */
+  sint32(n: number): void {
+    this.varint32(((n << 1) ^ (n >> 31)) >>> 0);
+  }
+
+  /** A double, 8 bytes little-endian. */
+  double(n: number): void {
+    this.buf.writeDoubleLE(n, this.at);
+    this.at += 8;
   }
 
   /** A string field, left out when empty (proto3). ASCII (nearly all label text) is copied as is, with no encoder call. */
@@ -103,3 +171,6 @@ export const stringFieldBound = (text: string): number => 6 + 3 * text.length;
 
 /** Most bytes an int64 field can take: tag and 10. */
 export const INT64_FIELD_BOUND = 11;
+
+/** Most bytes a varint of 64 bits takes. */
+export const VARINT64_BOUND = 10;

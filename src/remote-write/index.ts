@@ -4,11 +4,14 @@ import { decompressSnappy } from './snappy.js';
 import type { RemoteWriteVersion, WriteRequest } from './types.js';
 
 /**
- * The remote-write codec: from an HTTP request's body and headers to a WriteRequest.
+ * The remote-write codec: from an HTTP request's body and headers to a WriteRequest, and from a
+ * WriteRequest to an uncompressed 1.0 or 2.0 protobuf message (compress it with compressSnappy).
  */
 
 export { checkContentEncoding, parseRemoteWriteContentType } from './content-negotiation.js';
 export { compressSnappy, decompressSnappy } from './snappy.js';
+export { encodeWriteRequestV1 } from './encode/v1.js';
+export { encodeWriteRequestV2 } from './encode/v2.js';
 
 export interface DecodeRemoteWriteOptions {
   /** From parseRemoteWriteContentType. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../errors.js';
 import { loadCorpus } from '../../../test/support/corpus.js';
 import { decodeWriteRequestFast } from './fast-v1.js';
-import { liftSeriesMetadata, seriesMetadataOf } from '../metric-metadata.js';
+import { record, requestV1, requestV2 } from '../arbitraries.test-support.js';
 import {
   decodeWriteRequestV1Reference,
   decodeWriteRequestV2Reference,
@@ -12,7 +12,7 @@ import {
   encodeWriteRequestV2,
 } from '../reference-codec.test-support.js';
 import { decompressSnappy } from '../snappy.js';
-import type { Histogram, Label, MetricType, RemoteWriteVersion, TimeSeries, WriteRequest } from '../types.js';
+import type { RemoteWriteVersion, WriteRequest } from '../types.js';
 
 /**
  * The fast decoder must agree with the reference (protobufjs) on every input: the same
@@ -54,10 +54,6 @@ function expectDecodersAgree(body: Uint8Array, version: RemoteWriteVersion, labe
   if (!isDeepStrictEqual(fast.decoded, reference.decoded)) expect(fast.decoded, label).toStrictEqual(reference.decoded);
 }
 
-/** fast-check may build records without a prototype; decoded requests are plain objects. */
-const record = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> =>
-  fc.record(model, { noNullPrototype: true });
-
 // ---- Corruption: the ways a body goes wrong in transit or in a buggy sender ----
 
 type Mutation =
@@ -93,97 +89,6 @@ const mutationArbitrary: fc.Arbitrary<Mutation> = fc.oneof(
   record({ kind: fc.constant('delete' as const), at: fc.nat() }),
   record({ kind: fc.constant('overwrite' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
 );
-
-// ---- Generated requests ----
-
-/** -0 only survives the wire in double fields; integers normalise it to 0. */
-const noNegativeZero = (n: number): number => n + 0;
-
-const text = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom('__name__', 'job', 'instance', 'node', 'up', '') },
-  { weight: 3, arbitrary: fc.string({ maxLength: 12 }) },
-  { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
-  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 90, maxLength: 140 }) },
-  { weight: 1, arbitrary: fc.constantFrom('\uFEFFbom', 'ünïcödé', '🦀 crab', 'a\u0000b') },
-);
-const timestamp = fc
-  .oneof(
-    fc.integer({ min: 1_500_000_000_000, max: 2_000_000_000_000 }),
-    fc.integer(),
-    fc.maxSafeInteger(),
-    fc.constantFrom(0, -1, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 62, -(2 ** 63)),
-  )
-  .map(noNegativeZero);
-const uint64 = fc.oneof(fc.nat(), fc.maxSafeNat()).map(noNegativeZero);
-const sint64 = fc.oneof(fc.integer(), fc.maxSafeInteger()).map(noNegativeZero);
-const int32 = fc.integer().map(noNegativeZero);
-const uint32 = fc.integer({ min: 0, max: 0xffff_ffff });
-const metricType = fc.constantFrom<MetricType>(
-  'unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset',
-);
-const labels: fc.Arbitrary<Label[]> = fc.array(record({ name: text, value: text }), { maxLength: 6 });
-const samples = fc.array(record({ value: fc.double(), timestamp }), { maxLength: 4 });
-const exemplars = fc.array(record({ labels, value: fc.double(), timestamp }), { maxLength: 2 });
-const spans = fc.array(record({ offset: int32, length: uint32 }), { maxLength: 3 });
-
-const histogram: fc.Arbitrary<Histogram> = fc
-  .record({
-    countIsFloat: fc.boolean(),
-    countFloat: fc.double(),
-    countInt: uint64,
-    sum: fc.double(),
-    schema: int32,
-    zeroThreshold: fc.double(),
-    zeroCountIsFloat: fc.boolean(),
-    zeroCountFloat: fc.double(),
-    zeroCountInt: uint64,
-    negativeSpans: spans,
-    negativeDeltas: fc.array(sint64, { maxLength: 4 }),
-    negativeCounts: fc.array(fc.double(), { maxLength: 4 }),
-    positiveSpans: spans,
-    positiveDeltas: fc.array(sint64, { maxLength: 4 }),
-    positiveCounts: fc.array(fc.double(), { maxLength: 4 }),
-    resetHint: fc.oneof(fc.integer({ min: 0, max: 3 }), int32),
-    timestamp,
-    customValues: fc.array(fc.double(), { maxLength: 4 }),
-  })
-  .map(({ countFloat, countInt, zeroCountFloat, zeroCountInt, ...rest }) => ({
-    ...rest,
-    count: rest.countIsFloat ? countFloat : countInt,
-    zeroCount: rest.zeroCountIsFloat ? zeroCountFloat : zeroCountInt,
-  }));
-
-const seriesV1: fc.Arbitrary<TimeSeries> = record({
-  labels,
-  samples,
-  exemplars,
-  histograms: fc.array(histogram, { maxLength: 2 }),
-});
-
-const requestV1: fc.Arbitrary<WriteRequest> = record({
-  version: fc.constant('1.0' as const),
-  timeseries: fc.array(seriesV1, { maxLength: 5 }),
-  metadata: fc.array(record({ metricFamilyName: text, type: metricType, help: text, unit: text }), {
-    maxLength: 3,
-  }),
-});
-
-const seriesV2: fc.Arbitrary<TimeSeries> = fc
-  .record({
-    series: seriesV1,
-    metadata: record({ type: metricType, help: text, unit: text }),
-    createdTimestamp: timestamp,
-  })
-  .map(({ series, metadata, createdTimestamp }) => {
-    const decoded: TimeSeries = { ...series, createdTimestamp };
-    const kept = seriesMetadataOf(metadata.type, metadata.help, metadata.unit);
-    if (kept !== undefined) decoded.metadata = kept;
-    return decoded;
-  });
-
-const requestV2: fc.Arbitrary<WriteRequest> = fc
-  .array(seriesV2, { maxLength: 5 })
-  .map((timeseries) => ({ version: '2.0' as const, timeseries, metadata: liftSeriesMetadata(timeseries) }));
 
 const PROPERTY_RUNS = 300;
 
