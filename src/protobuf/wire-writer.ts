@@ -72,19 +72,8 @@ export class WireWriter {
       this.varint32(n | 0);
       return;
     }
-    const negative = n < 0;
-    if (negative) n = -n;
-    let lo = n >>> 0;
-    let hi = ((n - lo) / 4294967296) >>> 0;
-    if (negative) {
-      hi = ~hi >>> 0;
-      lo = ~lo >>> 0;
-      if (++lo > 0xffffffff) {
-        lo = 0;
-        if (++hi > 0xffffffff) hi = 0;
-      }
-    }
-    this.varintBits(lo, hi);
+    splitInt64(n);
+    this.varintBits(splitLo, splitHi);
   }
 
   /** The zigzag varint of a 64-bit integer given as a number (sint64), as protobufjs writes one. */
@@ -94,20 +83,9 @@ export class WireWriter {
       this.varint64(n >= 0 ? 2 * n : -2 * n - 1);
       return;
     }
-    const negative = n < 0;
-    if (negative) n = -n;
-    let lo = n >>> 0;
-    let hi = ((n - lo) / 4294967296) >>> 0;
-    if (negative) {
-      hi = ~hi >>> 0;
-      lo = ~lo >>> 0;
-      if (++lo > 0xffffffff) {
-        lo = 0;
-        if (++hi > 0xffffffff) hi = 0;
-      }
-    }
-    const mask = hi >> 31;
-    this.varintBits((lo << 1) ^ mask, ((hi << 1) | (lo >>> 31)) ^ mask);
+    splitInt64(n);
+    const mask = splitHi >> 31;
+    this.varintBits((splitLo << 1) ^ mask, ((splitHi << 1) | (splitLo >>> 31)) ^ mask);
   }
 
   /** A 64-bit varint from its low and high 32 bits, in as few bytes as it takes. */
@@ -174,3 +152,25 @@ export const INT64_FIELD_BOUND = 11;
 
 /** Most bytes a varint of 64 bits takes. */
 export const VARINT64_BOUND = 10;
+
+/** Set by splitInt64: the low and high 32 bits of a 64-bit two's complement. */
+let splitLo = 0;
+let splitHi = 0;
+
+/** A number's integer part as 64-bit two's complement halves, as protobufjs' LongBits.fromNumber splits it. */
+function splitInt64(n: number): void {
+  const negative = n < 0;
+  if (negative) n = -n;
+  let lo = n >>> 0;
+  let hi = ((n - lo) / 4294967296) >>> 0;
+  if (negative) {
+    hi = ~hi >>> 0;
+    lo = ~lo >>> 0;
+    if (++lo > 0xffffffff) {
+      lo = 0;
+      if (++hi > 0xffffffff) hi = 0;
+    }
+  }
+  splitLo = lo;
+  splitHi = hi;
+}
